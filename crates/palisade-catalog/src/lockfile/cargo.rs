@@ -1,0 +1,220 @@
+//! `Cargo.lock`, versions 1 to 4.
+//!
+//! Every `[[package]]` becomes a component, workspace members included (they
+//! have no `source`; they are marked `cargo:source = local`). Dependency
+//! entries are `name`, `name version` or `name version (source)`, the short
+//! forms being used only when unambiguous, so they are resolved in that order
+//! against the package table. Checksums come from the package's `checksum`
+//! (v2+) or the v1 `[metadata]` table (`"checksum name version (source)"`).
+
+use std::collections::BTreeMap;
+
+use palisade_inventory::Inventory;
+use palisade_versions::Ecosystem;
+use serde::Deserialize;
+
+use crate::common::{Collector, Limits, Pkg, component, toml, utf8};
+use crate::error::{CatalogError, Result};
+
+#[derive(Deserialize)]
+struct Lock {
+    #[serde(default)]
+    package: Vec<Package>,
+    #[serde(default)]
+    metadata: BTreeMap<String, toml::Value>,
+}
+
+#[derive(Deserialize)]
+struct Package {
+    name: String,
+    version: String,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    checksum: Option<String>,
+    #[serde(default)]
+    dependencies: Vec<String>,
+}
+
+/// Parses a `Cargo.lock`.
+pub fn parse(file: &str, bytes: &[u8], _limits: &Limits) -> Result<Inventory> {
+    let text = utf8(file, bytes)?;
+    let lock: Lock = toml(file, text)?;
+    let mut c = Collector::default();
+    let mut warnings = Vec::new();
+    // (name, version, source) -> bom_ref, and name -> bom_refs.
+    let mut by_full: BTreeMap<(String, String, String), String> = BTreeMap::new();
+    let mut by_name: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    for p in &lock.package {
+        let mut comp = component(
+            &Pkg {
+                ty: "cargo",
+                name: &p.name,
+                version: Some(&p.version),
+                ecosystem: Some(Ecosystem::CratesIo),
+                ..Pkg::default()
+            },
+            file,
+            &mut warnings,
+        );
+        let source = p.source.clone().unwrap_or_default();
+        let checksum = p.checksum.clone().or_else(|| {
+            let key = format!("checksum {} {} ({})", p.name, p.version, source);
+            lock.metadata
+                .get(&key)
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        });
+        if let Some(sum) =
+            checksum.filter(|s| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()))
+        {
+            comp.hashes
+                .insert("SHA-256".into(), sum.to_ascii_lowercase());
+        }
+        let source_label = if source.is_empty() {
+            "local".to_owned()
+        } else {
+            source.clone()
+        };
+        comp.properties.insert("cargo:source".into(), source_label);
+        if source.starts_with("git+") {
+            // A git dependency's purl names the crate, not a registry release.
+            comp.properties
+                .insert("palisade:vcs".into(), source.clone());
+        }
+        let r = c.add(comp);
+        by_full.insert((p.name.clone(), p.version.clone(), source), r.clone());
+        by_name
+            .entry(p.name.clone())
+            .or_default()
+            .push((p.version.clone(), r));
+    }
+    for w in warnings {
+        c.warn(w);
+    }
+    for (i, p) in lock.package.iter().enumerate() {
+        let from = by_full
+            .get(&(
+                p.name.clone(),
+                p.version.clone(),
+                p.source.clone().unwrap_or_default(),
+            ))
+            .cloned()
+            .unwrap_or_default();
+        for dep in &p.dependencies {
+            let mut parts = dep.splitn(3, ' ');
+            let name = parts.next().unwrap_or_default();
+            let version = parts.next();
+            let source = parts
+                .next()
+                .map(|s| s.trim_start_matches('(').trim_end_matches(')'));
+            let target = match (version, source) {
+                (Some(v), Some(s)) => by_full
+                    .get(&(name.to_owned(), v.to_owned(), s.to_owned()))
+                    .cloned(),
+                (Some(v), None) => by_name
+                    .get(name)
+                    .and_then(|cands| cands.iter().find(|(cv, _)| cv == v))
+                    .map(|(_, r)| r.clone()),
+                _ => match by_name.get(name).map(Vec::as_slice) {
+                    Some([(_, r)]) => Some(r.clone()),
+                    _ => None,
+                },
+            };
+            match target {
+                Some(t) => c.edge(&from, &t),
+                None => {
+                    return Err(CatalogError::malformed(
+                        file,
+                        crate::error::Position::Record(format!("package[{i}].dependencies")),
+                        format!(
+                            "package {} {} depends on {dep:?}, which is not in the lockfile or is ambiguous",
+                            p.name, p.version
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(c.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOCK: &str = r#"
+version = 4
+
+[[package]]
+name = "app"
+version = "0.1.0"
+dependencies = ["serde", "rand 0.8.5", "rand 0.9.0 (registry+https://github.com/rust-lang/crates.io-index)"]
+
+[[package]]
+name = "serde"
+version = "1.0.200"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "ddc6f9cc94d67c0e21aaf7eda3a010fd3af78ebf6e096aa6e2e13c79749cce4f"
+
+[[package]]
+name = "rand"
+version = "0.8.5"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+
+[[package]]
+name = "rand"
+version = "0.9.0"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+"#;
+
+    #[test]
+    fn reads_packages_checksums_and_edges() {
+        let inv = parse("Cargo.lock", LOCK.as_bytes(), &Limits::default()).ok();
+        let inv = inv.unwrap_or_default();
+        let purls: Vec<_> = inv
+            .components
+            .iter()
+            .filter_map(|c| c.purl.clone())
+            .collect();
+        assert_eq!(
+            purls,
+            [
+                "pkg:cargo/app@0.1.0",
+                "pkg:cargo/rand@0.8.5",
+                "pkg:cargo/rand@0.9.0",
+                "pkg:cargo/serde@1.0.200"
+            ]
+        );
+        let app = &inv.dependencies["pkg:cargo/app@0.1.0"];
+        assert_eq!(app.len(), 3);
+        let serde = inv.components.iter().find(|c| c.name == "serde");
+        assert_eq!(
+            serde
+                .and_then(|c| c.hashes.get("SHA-256"))
+                .map(String::as_str),
+            Some("ddc6f9cc94d67c0e21aaf7eda3a010fd3af78ebf6e096aa6e2e13c79749cce4f")
+        );
+    }
+
+    #[test]
+    fn ambiguous_short_dependency_is_an_error() {
+        let bad = LOCK.replace("\"rand 0.8.5\"", "\"rand\"");
+        let err = parse("Cargo.lock", bad.as_bytes(), &Limits::default()).err();
+        let msg = err.map(|e| e.to_string()).unwrap_or_default();
+        assert!(msg.contains("package[0].dependencies"), "{msg}");
+        assert!(msg.contains("ambiguous"), "{msg}");
+    }
+
+    #[test]
+    fn toml_errors_name_the_line() {
+        let err = parse(
+            "Cargo.lock",
+            b"version = 3\n[[package]\nname = 1\n",
+            &Limits::default(),
+        )
+        .err();
+        let msg = err.map(|e| e.to_string()).unwrap_or_default();
+        assert!(msg.starts_with("Cargo.lock: line 2"), "{msg}");
+    }
+}
