@@ -1,0 +1,42 @@
+//! API routes. Each module owns one resource family and registers its
+//! handlers (with their OpenAPI annotations) in [`router`].
+
+pub mod portfolio;
+pub mod system;
+
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::AppState;
+
+/// Largest request body accepted (SBOMs of big images run to tens of MB).
+pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Palisade API", description = "Software supply-chain trust: inventories, findings, attestations, policy decisions."),
+    components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Every route, with the OpenAPI document built from them.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(system::router())
+        .merge(portfolio::router())
+}
