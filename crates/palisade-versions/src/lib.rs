@@ -22,6 +22,8 @@
 //! error string is the reason, without the input (the caller adds context).
 
 mod ecosystem;
+#[doc(hidden)]
+pub mod fixture;
 pub mod range;
 pub mod scheme;
 pub mod vers;

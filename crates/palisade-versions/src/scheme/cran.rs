@@ -116,13 +116,8 @@ pub fn parse(input: &str) -> Result<CranVersion, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixture_test::{assert_table, run_fixture};
+    use super::super::fixture_test::assert_table;
     use super::*;
-
-    #[test]
-    fn cran_fixture() {
-        run_fixture("cran-versions.txt", parse, &[]);
-    }
 
     #[test]
     fn r_package_version_examples() {

@@ -1,22 +1,18 @@
-//! Test helper that runs an osv-scalibr version-ordering fixture against one
-//! scheme's parser.
+//! Test helpers: inline comparison tables checked with the fixture checker
+//! of [`crate::fixture`], and the versions of the real OSV records in the
+//! corpus.
 //!
-//! The fixtures live outside the repository (in the shared corpus, found
-//! through `PALISADE_CORPUS`), so a missing corpus skips the run with a visible
-//! line on stderr instead of failing or silently passing. Every comparison is
-//! checked both ways round (`A < B` also asserts `B > A`), and every `=` line
-//! also asserts that the two values hash alike, because `Eq` and `Hash` must
-//! agree with `Ord`.
-//!
-//! A scheme may list lines it knowingly disagrees with (each with a reason in
-//! the caller's test); such a line must really fail, so that a fix which makes
-//! it pass is noticed and the exemption removed.
+//! The osv-scalibr fixture files themselves are run by the integration test
+//! `tests/corpus.rs`, from the table in [`crate::fixture::FIXTURES`]. The
+//! corpus lives outside the repository (found through `PALISADE_CORPUS`), so a
+//! missing corpus skips with a visible line on stderr instead of failing or
+//! silently passing.
 
-use std::cmp::Ordering;
-use std::collections::hash_map::DefaultHasher;
 use std::fmt::Debug;
-use std::hash::{Hash, Hasher};
+use std::hash::Hash;
 use std::path::PathBuf;
+
+use crate::fixture::check_line;
 
 /// The corpus directory: `PALISADE_CORPUS`, or the shared checkout beside the
 /// repository.
@@ -28,101 +24,6 @@ pub(crate) fn corpus_dir() -> PathBuf {
             "/../../../shared/corpus"
         )),
     }
-}
-
-fn hash_of<T: Hash>(value: &T) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    value.hash(&mut hasher);
-    hasher.finish()
-}
-
-/// Checks one comparison; `Err` describes the disagreement.
-pub(crate) fn check_line<T, F>(line: &str, parse: &F) -> Result<(), String>
-where
-    T: Ord + Hash + Debug,
-    F: Fn(&str) -> Result<T, String>,
-{
-    let parts: Vec<&str> = line.split(' ').filter(|p| !p.is_empty()).collect();
-    let [a, op, b] = parts.as_slice() else {
-        return Err(format!("malformed fixture line {line:?}"));
-    };
-    let expected = match *op {
-        "<" => Ordering::Less,
-        "=" => Ordering::Equal,
-        ">" => Ordering::Greater,
-        other => return Err(format!("unknown operator {other:?}")),
-    };
-    let va = parse(a).map_err(|e| format!("cannot parse {a:?}: {e}"))?;
-    let vb = parse(b).map_err(|e| format!("cannot parse {b:?}: {e}"))?;
-    let got = va.cmp(&vb);
-    if got != expected {
-        return Err(format!("{a} cmp {b} gave {got:?}, expected {expected:?}"));
-    }
-    let back = vb.cmp(&va);
-    if back != expected.reverse() {
-        return Err(format!("{b} cmp {a} gave {back:?}, not the reverse"));
-    }
-    if (va == vb) != (expected == Ordering::Equal) {
-        return Err(format!("{a} == {b} disagrees with Ord"));
-    }
-    if expected == Ordering::Equal && hash_of(&va) != hash_of(&vb) {
-        return Err(format!("{a} and {b} are equal but hash differently"));
-    }
-    Ok(())
-}
-
-/// Runs every comparison of `versions/<file>` through `parse`. Lines listed in
-/// `known_failures` (exact text) must fail; all others must pass. Returns the
-/// number of lines that passed, or `None` when the corpus is absent.
-pub(crate) fn run_fixture<T, F>(file: &str, parse: F, known_failures: &[&str]) -> Option<usize>
-where
-    T: Ord + Hash + Debug,
-    F: Fn(&str) -> Result<T, String>,
-{
-    let path = corpus_dir().join("versions").join(file);
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        eprintln!("SKIPPED: corpus not found at {}", path.display());
-        return None;
-    };
-    let mut passed = 0;
-    let mut failures = Vec::new();
-    let mut unexpectedly_passing = Vec::new();
-    for line in text.lines() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') || line.starts_with("//") {
-            continue;
-        }
-        let outcome = check_line(line, &parse);
-        let known = known_failures.contains(&line);
-        match (outcome, known) {
-            (Ok(()), false) => passed += 1,
-            (Ok(()), true) => unexpectedly_passing.push(line.to_owned()),
-            (Err(_), true) => {}
-            (Err(e), false) => failures.push(format!("{line}: {e}")),
-        }
-    }
-    eprintln!(
-        "{file}: {passed} lines pass, {} known disagreements",
-        known_failures.len()
-    );
-    assert!(
-        failures.is_empty(),
-        "{file}: {} failing lines:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-    assert!(
-        unexpectedly_passing.is_empty(),
-        "{file}: lines listed as known failures now pass:\n{}",
-        unexpectedly_passing.join("\n")
-    );
-    for known in known_failures {
-        assert!(
-            text.lines().any(|l| l.trim() == *known),
-            "{file}: known failure {known:?} is not in the fixture"
-        );
-    }
-    Some(passed)
 }
 
 /// Asserts that every `(a, op, b)` comparison of an inline table holds.

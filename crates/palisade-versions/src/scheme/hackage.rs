@@ -100,13 +100,8 @@ pub fn parse(input: &str) -> Result<HackageVersion, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixture_test::{assert_table, run_fixture};
+    use super::super::fixture_test::assert_table;
     use super::*;
-
-    #[test]
-    fn hackage_fixture() {
-        run_fixture("hackage-versions.txt", parse, &[]);
-    }
 
     #[test]
     fn longer_is_greater_with_equal_prefix() {

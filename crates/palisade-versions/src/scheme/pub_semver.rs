@@ -177,12 +177,7 @@ pub fn parse(input: &str) -> Result<PubVersion, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scheme::fixture_test::{assert_table, run_fixture};
-
-    #[test]
-    fn osv_scalibr_fixture() {
-        run_fixture("pub-versions.txt", parse, &[]);
-    }
+    use crate::scheme::fixture_test::assert_table;
 
     #[test]
     fn pub_semver_documented_order() {
