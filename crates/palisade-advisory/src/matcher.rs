@@ -372,6 +372,22 @@ impl Matcher {
             .collect()
     }
 
+    /// Matches one component whose query is already resolved (re-analysis of
+    /// stored components): its findings, aliases collapsed, and the smallest
+    /// upgrade that fixes them.
+    pub fn match_component(
+        &self,
+        component: &Component,
+        query: &Query,
+    ) -> (Vec<Finding>, Option<Upgrade>) {
+        let hits = self.match_query(query);
+        if hits.is_empty() {
+            return (Vec::new(), None);
+        }
+        let cref = ComponentRef::new(component, Some(query));
+        self.findings(&cref, query, &hits)
+    }
+
     /// Matches every component of an inventory.
     pub fn match_inventory(&self, inventory: &Inventory) -> MatchReport {
         let distro = inventory.metadata.distro.as_ref();

@@ -93,6 +93,8 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound(what) => ApiError::not_found(format!("{what} not found")),
             StoreError::Conflict(what) => ApiError::conflict(what),
+            StoreError::Invalid(what) => ApiError::invalid(what),
+            StoreError::Forbidden(what) => ApiError::forbidden(what),
             other => ApiError::internal(other),
         }
     }

@@ -10,8 +10,10 @@
 //! The OpenAPI 3.1 document at `/api/openapi.json` is generated from the
 //! handlers' annotations, so it cannot drift from the code.
 
+pub mod analysis;
 pub mod api;
 pub mod auth;
+pub mod decide;
 pub mod demo;
 pub mod error;
 

@@ -42,11 +42,15 @@ CREATE TABLE workloads (
     UNIQUE (environment_id, namespace, name)
 );
 
+-- An artifact by content digest. `team_id` is the team that first uploaded
+-- evidence for it (its owner, for visibility before it is deployed).
 CREATE TABLE artifacts (
     digest      TEXT PRIMARY KEY,
     name        TEXT NOT NULL,
+    team_id     TEXT REFERENCES teams (id),
     created_at  BIGINT NOT NULL
 );
+CREATE INDEX artifacts_name ON artifacts (name);
 
 -- Which artifact a workload runs, from when to when (NULL: still running).
 CREATE TABLE deployments (
@@ -67,52 +71,98 @@ CREATE TABLE sboms (
     source_format    TEXT NOT NULL,
     inventory        TEXT NOT NULL,
     component_count  BIGINT NOT NULL,
+    uploaded_by      TEXT NOT NULL DEFAULT '',
     created_at       BIGINT NOT NULL,
     UNIQUE (artifact_digest, document_digest)
 );
 
--- Components of an SBOM, keyed for matching: `package_key` is
--- `<ecosystem>/<normalised name>`, the key the advisory index uses.
+-- Components of an artifact's SBOMs, keyed for matching: `package_key` is
+-- `<OSV ecosystem>/<normalised name>` (the source package for Debian- and
+-- Alpine-family packages), the key `advisory_keys` uses; `release` is the
+-- distribution release it was installed on. `component_key` (the purl, or
+-- name@version) identifies the component within its artifact.
 CREATE TABLE components (
-    id          TEXT PRIMARY KEY,
-    sbom_id     TEXT NOT NULL REFERENCES sboms (id) ON DELETE CASCADE,
-    bom_ref     TEXT NOT NULL,
-    name        TEXT NOT NULL,
-    version     TEXT,
-    ecosystem   TEXT,
-    purl        TEXT,
-    package_key TEXT,
-    license     TEXT
+    id              TEXT PRIMARY KEY,
+    sbom_id         TEXT NOT NULL REFERENCES sboms (id) ON DELETE CASCADE,
+    artifact_digest TEXT NOT NULL REFERENCES artifacts (digest),
+    component_key   TEXT NOT NULL,
+    bom_ref         TEXT NOT NULL,
+    name            TEXT NOT NULL,
+    version         TEXT,
+    purl            TEXT,
+    package_key     TEXT,
+    release         TEXT,
+    match_version   TEXT,
+    license         TEXT,
+    UNIQUE (sbom_id, component_key)
 );
 CREATE INDEX components_package_key ON components (package_key);
-CREATE INDEX components_sbom ON components (sbom_id);
+CREATE INDEX components_artifact ON components (artifact_digest);
 
--- One finding per (artifact, component, advisory); aliases collapse into the
--- canonical advisory id. Triage state lives here, its history in
--- finding_events.
-CREATE TABLE findings (
-    id               TEXT PRIMARY KEY,
-    artifact_digest  TEXT NOT NULL REFERENCES artifacts (digest),
-    component_id     TEXT NOT NULL REFERENCES components (id) ON DELETE CASCADE,
-    purl             TEXT,
-    package_key      TEXT,
-    advisory_id      TEXT NOT NULL,
-    aliases          TEXT NOT NULL DEFAULT '[]',
-    summary          TEXT NOT NULL DEFAULT '',
-    severity         TEXT NOT NULL DEFAULT 'unknown',
-    score            DOUBLE PRECISION,
-    fixed_versions   TEXT NOT NULL DEFAULT '[]',
-    sources          TEXT NOT NULL DEFAULT '[]',
-    state            TEXT NOT NULL DEFAULT 'open',
-    justification    TEXT,
-    first_seen       BIGINT NOT NULL,
-    updated_at       BIGINT NOT NULL,
-    resolved_at      BIGINT,
-    resolution       TEXT,
-    UNIQUE (artifact_digest, component_id, advisory_id)
+-- Advisories, as OSV records (the raw JSON), shared by every server process.
+CREATE TABLE advisories (
+    id         TEXT PRIMARY KEY,
+    modified   BIGINT NOT NULL,
+    published  BIGINT,
+    withdrawn  BIGINT NOT NULL DEFAULT 0,
+    summary    TEXT NOT NULL DEFAULT '',
+    record     TEXT NOT NULL,
+    imported_at BIGINT NOT NULL
 );
-CREATE INDEX findings_advisory ON findings (advisory_id);
+
+-- The package keys each advisory names (the reverse index of matching).
+CREATE TABLE advisory_keys (
+    advisory_id  TEXT NOT NULL REFERENCES advisories (id) ON DELETE CASCADE,
+    package_key  TEXT NOT NULL,
+    PRIMARY KEY (advisory_id, package_key)
+);
+CREATE INDEX advisory_keys_key ON advisory_keys (package_key);
+
+-- Every id and alias of an advisory (for look-ups by CVE, GHSA...).
+CREATE TABLE advisory_ids (
+    vuln_id      TEXT NOT NULL,
+    advisory_id  TEXT NOT NULL REFERENCES advisories (id) ON DELETE CASCADE,
+    PRIMARY KEY (vuln_id, advisory_id)
+);
+
+-- One finding per (artifact, component, vulnerability); aliases collapse
+-- into one finding, whose every id is in finding_ids. Triage state lives
+-- here, its history in finding_events.
+CREATE TABLE findings (
+    id                TEXT PRIMARY KEY,
+    artifact_digest   TEXT NOT NULL REFERENCES artifacts (digest),
+    component_key     TEXT NOT NULL,
+    component_name    TEXT NOT NULL,
+    component_version TEXT,
+    purl              TEXT,
+    package_key       TEXT,
+    advisory_id       TEXT NOT NULL,
+    aliases           TEXT NOT NULL DEFAULT '[]',
+    summary           TEXT NOT NULL DEFAULT '',
+    severity          TEXT NOT NULL DEFAULT 'unknown',
+    score             DOUBLE PRECISION,
+    fix_version       TEXT,
+    fixed_versions    TEXT NOT NULL DEFAULT '[]',
+    sources           TEXT NOT NULL DEFAULT '[]',
+    state             TEXT NOT NULL DEFAULT 'open',
+    justification     TEXT,
+    first_seen        BIGINT NOT NULL,
+    updated_at        BIGINT NOT NULL,
+    resolved_at       BIGINT,
+    resolution        TEXT,
+    rank              BIGINT NOT NULL DEFAULT 0,
+    UNIQUE (artifact_digest, component_key, advisory_id)
+);
 CREATE INDEX findings_artifact_state ON findings (artifact_digest, state);
+CREATE INDEX findings_package ON findings (package_key);
+CREATE INDEX findings_rank ON findings (rank, id);
+
+CREATE TABLE finding_ids (
+    finding_id  TEXT NOT NULL REFERENCES findings (id) ON DELETE CASCADE,
+    vuln_id     TEXT NOT NULL,
+    PRIMARY KEY (finding_id, vuln_id)
+);
+CREATE INDEX finding_ids_vuln ON finding_ids (vuln_id);
 
 -- Append-only: every triage change, automatic resolution and re-opening.
 CREATE TABLE finding_events (
@@ -128,6 +178,22 @@ CREATE TABLE finding_events (
 );
 CREATE INDEX finding_events_finding ON finding_events (finding_id, at);
 
+-- Which environment (and application) a Kubernetes namespace belongs to, for
+-- the admission webhook.
+CREATE TABLE namespaces (
+    cluster         TEXT NOT NULL DEFAULT '',
+    namespace       TEXT NOT NULL,
+    environment_id  TEXT NOT NULL REFERENCES environments (id),
+    application_id  TEXT NOT NULL REFERENCES applications (id),
+    PRIMARY KEY (cluster, namespace)
+);
+
+-- Small counters and settings shared by every process.
+CREATE TABLE meta (
+    key    TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+);
+
 -- Attestations are verified at ingest; the verdict is stored per artifact.
 CREATE TABLE attestations (
     id               TEXT PRIMARY KEY,
@@ -142,21 +208,26 @@ CREATE TABLE attestations (
     UNIQUE (artifact_digest, envelope_digest)
 );
 
+-- Exceptions waive policy violations within a scope (every set field must
+-- match; at least one is set) until they expire. The two-person rule: the
+-- approver differs from the requester.
 CREATE TABLE exceptions (
-    id               TEXT PRIMARY KEY,
-    team_id          TEXT REFERENCES teams (id),
-    workload_id      TEXT,
-    artifact_digest  TEXT,
-    vulnerability    TEXT,
-    policy           TEXT,
-    reason           TEXT NOT NULL,
-    requested_by     TEXT NOT NULL,
-    requested_at     BIGINT NOT NULL,
-    approved_by      TEXT,
-    approved_at      BIGINT,
-    expires_at       BIGINT NOT NULL,
-    revoked_at       BIGINT
+    id                   TEXT PRIMARY KEY,
+    team_id              TEXT REFERENCES teams (id),
+    scope_workload       TEXT,
+    scope_artifact       TEXT,
+    scope_vulnerability  TEXT,
+    scope_policy         TEXT,
+    reason               TEXT NOT NULL,
+    requested_by         TEXT NOT NULL,
+    requested_at         BIGINT NOT NULL,
+    approved_by          TEXT,
+    approved_at          BIGINT,
+    expires_at           BIGINT NOT NULL,
+    revoked_by           TEXT,
+    revoked_at           BIGINT
 );
+CREATE INDEX exceptions_expiry ON exceptions (expires_at);
 
 CREATE TABLE exception_events (
     id            TEXT PRIMARY KEY,
@@ -166,21 +237,28 @@ CREATE TABLE exception_events (
     kind          TEXT NOT NULL,
     detail        TEXT
 );
+CREATE INDEX exception_events_exception ON exception_events (exception_id, at);
 
+-- Every policy decision, whoever asked (admission, CI gate, audit): the
+-- input's digest, the bundle's digest, the outcome and the whole record.
 CREATE TABLE decisions (
     id               TEXT PRIMARY KEY,
     at               BIGINT NOT NULL,
     source           TEXT NOT NULL,
     environment      TEXT NOT NULL,
+    team_id          TEXT,
     workload_id      TEXT,
+    workload         TEXT,
     artifact_digest  TEXT,
     input_digest     TEXT NOT NULL,
     bundle_digest    TEXT NOT NULL,
     outcome          TEXT NOT NULL,
-    reasons          TEXT NOT NULL DEFAULT '[]'
+    reasons          TEXT NOT NULL DEFAULT '[]',
+    record           TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX decisions_at ON decisions (at);
 CREATE INDEX decisions_workload ON decisions (workload_id, at);
+CREATE INDEX decisions_artifact ON decisions (artifact_digest, at);
 
 -- API tokens are stored as SHA-256 hashes; the secret is shown once.
 CREATE TABLE api_tokens (

@@ -12,8 +12,12 @@
 //! few places where the backends must differ (the job queue's
 //! `FOR UPDATE SKIP LOCKED`) branch on [`Backend`] explicitly.
 
+pub mod advisories;
+pub mod findings;
+pub mod governance;
 pub mod model;
 pub mod queue;
+mod sql;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 pub mod tokens;
@@ -59,6 +63,12 @@ pub enum StoreError {
     /// A row that must exist does not.
     #[error("{0} not found")]
     NotFound(String),
+    /// The request is invalid (a bad state, justification or cursor).
+    #[error("invalid request: {0}")]
+    Invalid(String),
+    /// The caller may not do this (the two-person rule).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     /// The request conflicts with what is stored.
     #[error("conflict: {0}")]
     Conflict(String),

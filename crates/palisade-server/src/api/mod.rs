@@ -3,6 +3,7 @@
 
 pub mod portfolio;
 pub mod system;
+pub mod vulns;
 
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -39,4 +40,32 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(system::router())
         .merge(portfolio::router())
+        .merge(vulns::router())
+}
+
+/// Checks an artifact digest is `sha256:<64 lower-case hex>`.
+pub(crate) fn check_digest(digest: &str) -> crate::error::ApiResult<()> {
+    match digest.strip_prefix("sha256:") {
+        Some(hex)
+            if hex.len() == 64
+                && hex
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) =>
+        {
+            Ok(())
+        }
+        _ => Err(crate::error::ApiError::invalid(format!(
+            "digest: expected sha256:<64 lower-case hex>, got {digest:?}"
+        ))),
+    }
+}
+
+/// Whether a team-scoped caller may see an artifact: its team uploaded
+/// evidence for it, or runs (or ran) it.
+pub(crate) async fn artifact_visible(
+    s: &AppState,
+    caller: &crate::auth::Caller,
+    digest: &str,
+) -> crate::error::ApiResult<bool> {
+    Ok(s.store.artifact_visible(&caller.scope(), digest).await?)
 }

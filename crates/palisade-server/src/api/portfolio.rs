@@ -15,6 +15,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::auth::Caller;
+use super::check_digest;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -467,22 +468,6 @@ fn non_empty<'a>(field: &str, value: &'a str) -> ApiResult<&'a str> {
         )));
     }
     Ok(v)
-}
-
-fn check_digest(digest: &str) -> ApiResult<()> {
-    match digest.strip_prefix("sha256:") {
-        Some(hex)
-            if hex.len() == 64
-                && hex
-                    .bytes()
-                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) =>
-        {
-            Ok(())
-        }
-        _ => Err(ApiError::invalid(format!(
-            "digest: expected sha256:<64 lower-case hex>, got {digest:?}"
-        ))),
-    }
 }
 
 /// A team-scoped caller may write only its own team's data.

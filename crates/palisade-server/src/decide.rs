@@ -1,0 +1,342 @@
+//! Policy decisions from stored evidence: the one path that the admission
+//! webhook, the CI gate endpoint and background audit share.
+//!
+//! Evidence was verified when it arrived (SBOMs matched, attestations
+//! verified and their verdicts stored); a decision assembles the policy
+//! input from those stored verdicts, evaluates the compiled policy bundle
+//! and records the decision. No network, no signature checking here.
+
+use palisade_policy::input::{
+    Artifact, Component, Finding as PolicyFinding, PackageRef, SbomSummary, Severity, Signer,
+    VerifiedAttestation, Workload,
+};
+use palisade_policy::decision::ArtifactRef;
+use palisade_policy::{
+    Decision, Effect, Engine, Exception, ExceptionScope, PolicyInput, RuleKind, Violation,
+};
+use palisade_store::governance::{DecisionRow, ExceptionRow};
+use palisade_store::model::Scope;
+use palisade_store::{Store, StoreError, now_ms};
+use time::OffsetDateTime;
+
+/// What a decision is about.
+#[derive(Clone, Debug, Default)]
+pub struct Subject {
+    /// The environment (a name the policy bundle defines).
+    pub environment: String,
+    /// The image reference as written (`repo:tag`, `repo@sha256:...`).
+    pub reference: String,
+    /// The digest, when known (from the reference or the store).
+    pub digest: Option<String>,
+    /// The workload, when deploying.
+    pub workload: Option<Workload>,
+    /// The workload's id in the store, when registered.
+    pub workload_id: Option<String>,
+    /// The team owning the workload.
+    pub team_id: Option<String>,
+    /// `admission`, `gate`, `audit`.
+    pub source: String,
+}
+
+/// Splits an image reference into name, tag and digest.
+pub fn parse_reference(reference: &str) -> (String, Option<String>, Option<String>) {
+    let (rest, digest) = match reference.split_once('@') {
+        Some((r, d)) => (r, Some(d.to_owned())),
+        None => (reference, None),
+    };
+    // A tag follows the last ':' after the last '/' (a registry port has a
+    // '/' after it).
+    let slash = rest.rfind('/').map(|i| i + 1).unwrap_or(0);
+    let (name, tag) = match rest[slash..].rfind(':') {
+        Some(i) => (
+            rest[..slash + i].to_owned(),
+            Some(rest[slash + i + 1..].to_owned()),
+        ),
+        None => (rest.to_owned(), None),
+    };
+    (name, tag, digest)
+}
+
+/// Resolves a reference to a digest without network: the digest it pins,
+/// else the newest artifact stored under the reference (`repo:tag`) or its
+/// name.
+pub async fn resolve_digest(store: &Store, reference: &str) -> Result<Option<String>, StoreError> {
+    let (name, _tag, digest) = parse_reference(reference);
+    if let Some(d) = digest {
+        return Ok(Some(d));
+    }
+    if let Some(d) = store.artifact_digest_by_name(reference).await? {
+        return Ok(Some(d));
+    }
+    store.artifact_digest_by_name(&name).await
+}
+
+fn millis_to_time(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// A stored exception as the policy engine reads it.
+pub fn policy_exception(e: &ExceptionRow) -> Exception {
+    Exception {
+        id: e.id.clone(),
+        scope: ExceptionScope {
+            workload: e.workload.clone(),
+            artifact: e.artifact.clone(),
+            vulnerability: e.vulnerability.clone(),
+            policy: e.policy.clone(),
+        },
+        reason: e.reason.clone(),
+        requested_by: e.requested_by.clone(),
+        requested_at: millis_to_time(e.requested_at),
+        approved_by: e.approved_by.clone(),
+        approved_at: e.approved_at.map(millis_to_time),
+        expires_at: millis_to_time(e.expires_at),
+    }
+}
+
+/// Assembles the policy input for an artifact from the store.
+pub async fn input_for(
+    store: &Store,
+    subject: &Subject,
+    digest: &str,
+) -> Result<PolicyInput, StoreError> {
+    let (name, tag, _) = parse_reference(&subject.reference);
+    let mut input = PolicyInput::new(Artifact {
+        name,
+        digest: digest.to_owned(),
+        reference: Some(subject.reference.clone()),
+        tag,
+        source: None,
+    });
+    input.workload = subject.workload.clone();
+    for a in store.attestations_of(digest).await? {
+        if !a.verified {
+            continue;
+        }
+        let Some(statement) = a.statement else {
+            continue;
+        };
+        let signer = a.verdict.get("signers").and_then(|s| s.get(0));
+        let text = |k: &str| {
+            signer
+                .and_then(|s| s.get(k))
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        };
+        input.attestations.push(VerifiedAttestation {
+            predicate_type: a.predicate_type,
+            signer: Signer {
+                identity: text("identity")
+                    .or_else(|| text("key_id"))
+                    .or(a.signer)
+                    .unwrap_or_default(),
+                issuer: text("issuer"),
+                key_id: text("key_id"),
+                method: text("method"),
+            },
+            subject_matches_artifact: true,
+            verified_at: Some(format_time(a.created_at)),
+            statement,
+        });
+    }
+    if let Some(json) = store.inventories_of(digest).await?.into_iter().next()
+        && let Ok(inv) = serde_json::from_str::<palisade_inventory::Inventory>(&json)
+    {
+        input.sbom = Some(SbomSummary {
+            format: inv
+                .metadata
+                .source_format
+                .as_deref()
+                .and_then(|f| f.split_whitespace().next())
+                .unwrap_or("unknown")
+                .to_owned(),
+            spec_version: inv
+                .metadata
+                .source_format
+                .as_deref()
+                .and_then(|f| f.split_whitespace().nth(1))
+                .map(str::to_owned),
+            component_count: u64::try_from(inv.components.len()).unwrap_or(u64::MAX),
+            components: inv
+                .components
+                .iter()
+                .map(|c| Component {
+                    name: c.name.clone(),
+                    version: c.version.clone(),
+                    purl: c.purl.clone(),
+                    licenses: c.license.iter().cloned().collect(),
+                })
+                .collect(),
+        });
+    }
+    let filter = palisade_store::findings::FindingFilter {
+        artifact: Some(digest.to_owned()),
+        ..Default::default()
+    };
+    let mut after: Option<String> = None;
+    loop {
+        let page = store
+            .list_findings(&Scope::All, &filter, after.as_deref(), 500)
+            .await?;
+        for f in page.items {
+            input.findings.push(PolicyFinding {
+                id: f.advisory_id,
+                aliases: f.aliases,
+                severity: Severity::parse(&f.severity).unwrap_or(Severity::Unknown),
+                priority: None,
+                kev: false,
+                epss: None,
+                published: None,
+                age_days: None,
+                fix_available: f.fix_version.is_some() || !f.fixed_versions.is_empty(),
+                fixed_versions: f.fixed_versions,
+                fix_published: None,
+                fix_age_days: None,
+                package: Some(PackageRef {
+                    name: f.component_name,
+                    version: f.component_version,
+                    purl: f.purl,
+                    ecosystem: f
+                        .package_key
+                        .as_deref()
+                        .and_then(|k| k.split_once('/'))
+                        .map(|(e, _)| e.to_owned()),
+                }),
+            });
+        }
+        match page.next {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    Ok(input)
+}
+
+/// The reasons of a decision, for people: violations in force, then errors.
+pub fn reasons(d: &Decision) -> Vec<String> {
+    let mut out: Vec<String> = d
+        .violations
+        .iter()
+        .map(|v| format!("[{}] {}: {}", v.effect.as_str(), v.policy, v.message))
+        .collect();
+    out.extend(d.errors.iter().map(|e| format!("[error] {}", e.message)));
+    out
+}
+
+/// Decides about `subject` and records the decision. Returns the decision
+/// and its id.
+pub async fn decide(
+    store: &Store,
+    engine: &Engine,
+    subject: &Subject,
+) -> Result<(Decision, String), StoreError> {
+    let now = now_ms();
+    let exceptions: Vec<Exception> = store
+        .live_exceptions(now)
+        .await?
+        .iter()
+        .map(policy_exception)
+        .collect();
+    let digest = match &subject.digest {
+        Some(d) => Some(d.clone()),
+        None => resolve_digest(store, &subject.reference).await?,
+    };
+    let decision = match &digest {
+        Some(d) => {
+            let input = input_for(store, subject, d).await?;
+            engine.decide(&input, &subject.environment, &exceptions, millis_to_time(now))
+        }
+        None => unresolved(engine, subject, now),
+    };
+    let id = store
+        .record_decision(&DecisionRow {
+            id: String::new(),
+            at: now,
+            source: subject.source.clone(),
+            environment: subject.environment.clone(),
+            team_id: subject.team_id.clone(),
+            workload_id: subject.workload_id.clone(),
+            workload: subject.workload.as_ref().map(|w| w.qualified_name()),
+            artifact_digest: digest,
+            input_digest: decision.input_digest.clone().unwrap_or_default(),
+            bundle_digest: decision.bundle_digest.clone(),
+            outcome: decision.outcome.as_str().to_owned(),
+            reasons: reasons(&decision),
+            record: serde_json::to_value(&decision).unwrap_or(serde_json::Value::Null),
+        })
+        .await?;
+    let used: Vec<String> = decision
+        .exceptions_applied
+        .iter()
+        .map(|e| e.id.clone())
+        .collect();
+    store.record_exception_uses(&used, &id).await?;
+    Ok((decision, id))
+}
+
+/// The decision for an image whose digest nobody knows: nothing can be
+/// said of its evidence. It is a `palisade.image_digest` violation with the
+/// effect that policy has in the environment (deny where it enforces).
+fn unresolved(engine: &Engine, subject: &Subject, now: i64) -> Decision {
+    let (name, _, _) = parse_reference(&subject.reference);
+    let mode = engine
+        .environment(&subject.environment)
+        .map(|e| e.mode_of("palisade.image_digest"));
+    let message = format!(
+        "{} is not pinned by digest and no artifact of that name is known to Palisade, so its evidence cannot be checked",
+        subject.reference
+    );
+    let mut errors = Vec::new();
+    let mut violations = Vec::new();
+    match mode {
+        None => errors.push(palisade_policy::decision::DecisionError {
+            policy: None,
+            rule: None,
+            kind: palisade_policy::decision::ErrorKind::Environment,
+            message: format!(
+                "environment {:?} is not defined by the policy bundle",
+                subject.environment
+            ),
+        }),
+        Some(mode) => {
+            if let Some(effect) = Effect::of(mode, RuleKind::Deny) {
+                violations.push(Violation {
+                    policy: "palisade.image_digest".to_owned(),
+                    rule: RuleKind::Deny,
+                    message,
+                    severity: Severity::High,
+                    effect,
+                    vulnerability: None,
+                    details: None,
+                    waived_by: None,
+                });
+            }
+        }
+    }
+    Decision {
+        outcome: Decision::compute_outcome(&violations, &errors),
+        environment: subject.environment.clone(),
+        time: format_time(now),
+        artifact: ArtifactRef {
+            name,
+            digest: String::new(),
+        },
+        workload: subject.workload.as_ref().map(|w| w.qualified_name()),
+        input_digest: None,
+        bundle_digest: engine.bundle_digest().to_owned(),
+        policies: Vec::new(),
+        violations,
+        waived: Vec::new(),
+        exceptions_applied: Vec::new(),
+        exceptions_ignored: Vec::new(),
+        errors,
+    }
+}
+
+/// Milliseconds as RFC 3339, UTC.
+pub fn format_time(ms: i64) -> String {
+    millis_to_time(ms)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| ms.to_string())
+}

@@ -1,0 +1,98 @@
+//! A small builder for queries whose `WHERE` clauses depend on which filters
+//! are set.
+//!
+//! Why not sqlx's `QueryBuilder`: through the `Any` driver its placeholders
+//! must be the `$N` form both SQLite and PostgreSQL accept, and PostgreSQL
+//! cannot type a parameter that appears only in `$1 IS NULL`. Building the
+//! text with only the clauses in use avoids both problems; every value is
+//! still bound, never spliced into the SQL.
+
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
+use sqlx::{Any, AnyPool};
+
+/// A value to bind.
+#[derive(Clone, Debug)]
+pub(crate) enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+/// SQL text plus the values of its `$N` placeholders.
+#[derive(Debug, Default)]
+pub(crate) struct Sql {
+    text: String,
+    args: Vec<Arg>,
+}
+
+impl Sql {
+    pub(crate) fn new(text: &str) -> Sql {
+        Sql {
+            text: text.to_owned(),
+            args: Vec::new(),
+        }
+    }
+
+    /// Appends raw SQL text (never user input).
+    pub(crate) fn push(&mut self, text: &str) -> &mut Sql {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Binds a value and returns its placeholder (`$N`).
+    pub(crate) fn bind(&mut self, arg: Arg) -> String {
+        self.args.push(arg);
+        format!("${}", self.args.len())
+    }
+
+    pub(crate) fn bind_text(&mut self, s: impl Into<String>) -> String {
+        self.bind(Arg::Text(s.into()))
+    }
+
+    pub(crate) fn bind_int(&mut self, i: i64) -> String {
+        self.bind(Arg::Int(i))
+    }
+
+    /// Appends `AND <clause>` where `clause` is built around placeholders.
+    pub(crate) fn and(&mut self, clause: &str) -> &mut Sql {
+        self.text.push_str(" AND ");
+        self.text.push_str(clause);
+        self
+    }
+
+    /// A placeholder list `($1, $2, ...)` binding every value.
+    pub(crate) fn in_list<I: IntoIterator<Item = String>>(&mut self, values: I) -> String {
+        let ph: Vec<String> = values.into_iter().map(|v| self.bind_text(v)).collect();
+        if ph.is_empty() {
+            "(NULL)".to_owned()
+        } else {
+            format!("({})", ph.join(", "))
+        }
+    }
+
+    fn query(&self) -> Query<'_, Any, AnyArguments> {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(self.text.as_str()));
+        for a in &self.args {
+            q = match a {
+                Arg::Text(s) => q.bind(s.as_str()),
+                Arg::Int(i) => q.bind(*i),
+            };
+        }
+        q
+    }
+
+    pub(crate) async fn fetch_all(&self, pool: &AnyPool) -> Result<Vec<AnyRow>, sqlx::Error> {
+        self.query().fetch_all(pool).await
+    }
+
+    pub(crate) async fn fetch_all_in<'c, E>(&self, exec: E) -> Result<Vec<AnyRow>, sqlx::Error>
+    where
+        E: sqlx::Executor<'c, Database = Any>,
+    {
+        self.query().fetch_all(exec).await
+    }
+}
+
+/// Splits values into chunks small enough for one statement's parameters
+/// (SQLite allows 32,766; PostgreSQL 65,535).
+pub(crate) const CHUNK: usize = 500;
