@@ -18,7 +18,9 @@ pub enum VersionCommand {
     ///
     /// With `--stdin`, reads one tab-separated pair per line and prints one
     /// symbol per line; an unparsable pair prints `error: <reason>` on its
-    /// line, and the run exits 1 after the rest are done.
+    /// line, and the run exits 1 after the rest are done (a line that is not
+    /// UTF-8 is one such pair). With `--format json`, prints one document
+    /// holding a result or an error per line.
     Compare(CompareArgs),
     /// Sort versions read from stdin (one per line), ascending.
     Sort(SortArgs),
@@ -106,28 +108,57 @@ fn compare(args: CompareArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let stdin = std::io::stdin();
+    let mut input = stdin.lock();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut failed = false;
-    for (n, line) in stdin.lock().lines().enumerate() {
-        let line = line.with_context(|| format!("reading stdin line {}", n + 1))?;
-        let line = line.strip_suffix('\r').unwrap_or(&line);
-        let result = match line.split_once('\t') {
-            Some((a, b)) => palisade_versions::compare(eco, a, b).map_err(|e| e.to_string()),
-            None => Err(format!(
-                "line {}: expected two versions separated by a tab",
-                n + 1
-            )),
+    let mut results = Vec::new();
+    let mut buf = Vec::new();
+    let mut n = 0usize;
+    loop {
+        buf.clear();
+        let read = input
+            .read_until(b'\n', &mut buf)
+            .with_context(|| format!("reading stdin line {}", n + 1))?;
+        if read == 0 {
+            break;
+        }
+        n += 1;
+        let raw = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        // A line that is not UTF-8 is one bad pair, not the end of the run.
+        let result = match std::str::from_utf8(raw) {
+            Err(_) => Err(format!("line {n}: not valid UTF-8")),
+            Ok(line) => match line.split_once('\t') {
+                Some((a, b)) => palisade_versions::compare(eco, a, b)
+                    .map(|ord| (a.to_owned(), b.to_owned(), ord))
+                    .map_err(|e| e.to_string()),
+                None => Err(format!(
+                    "line {n}: expected two versions separated by a tab"
+                )),
+            },
         };
-        match result {
-            Ok(ord) => writeln!(out, "{}", symbol(ord))?,
-            Err(reason) => {
-                failed = true;
-                writeln!(out, "error: {reason}")?;
-            }
+        failed |= result.is_err();
+        match global.format {
+            OutputFormat::Table => match &result {
+                Ok((_, _, ord)) => writeln!(out, "{}", symbol(*ord))?,
+                Err(reason) => writeln!(out, "error: {reason}")?,
+            },
+            OutputFormat::Json => results.push(match result {
+                Ok((a, b, ord)) => serde_json::json!({
+                    "line": n, "a": a, "b": b, "result": symbol(ord),
+                }),
+                Err(reason) => serde_json::json!({"line": n, "error": reason}),
+            }),
         }
     }
     out.flush()?;
+    drop(out);
+    if global.format == OutputFormat::Json {
+        crate::output::print_json(&serde_json::json!({
+            "ecosystem": eco.as_str(), "results": results,
+        }))?;
+    }
     Ok(if failed {
         ExitCode::from(1)
     } else {
@@ -191,7 +222,7 @@ fn affected(args: AffectedArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode>
     let eco = args.eco.ecosystem;
     let text = read_range_text(&args.range)?;
     let trimmed = text.trim();
-    let version = Version::parse(eco, &args.candidate)?;
+    let parsed = Version::parse(eco, &args.candidate);
     let mut details = serde_json::Map::new();
     details.insert("ecosystem".into(), eco.as_str().into());
     details.insert("version".into(), args.candidate.clone().into());
@@ -211,6 +242,7 @@ fn affected(args: AffectedArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode>
             );
         }
         details.insert("range".into(), vers.to_string().into());
+        let version = parsed?;
         let found = vers.find(&version);
         let hit = vers.contains(&version);
         match found {
@@ -235,6 +267,25 @@ fn affected(args: AffectedArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode>
     } else if trimmed.starts_with('{') {
         let compiled =
             AffectedRanges::from_json(eco, trimmed).context("parsing the --range OSV JSON")?;
+        // A version the ecosystem cannot parse is still affected when the
+        // entry lists that very string (and cannot parse it either).
+        let version = match parsed {
+            Ok(v) => v,
+            Err(e) => {
+                if compiled
+                    .unparsed_versions()
+                    .iter()
+                    .any(|(_, s, _)| s == &args.candidate)
+                {
+                    details.insert(
+                        "matched".into(),
+                        serde_json::json!({"kind": "listed-verbatim"}),
+                    );
+                    return print_affected(true, details, global);
+                }
+                return Err(e.into());
+            }
+        };
         let eval = compiled.evaluate(&version);
         match eval.affected_by {
             Some(AffectedBy::Range {
@@ -298,6 +349,14 @@ fn affected(args: AffectedArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode>
             "--range must be a vers range (\"vers:npm/>=1.0.0|<2.0.0\"), OSV JSON (a range object or an affected entry), or @FILE"
         );
     };
+    print_affected(is_affected, details, global)
+}
+
+fn print_affected(
+    is_affected: bool,
+    mut details: serde_json::Map<String, serde_json::Value>,
+    global: &GlobalArgs,
+) -> anyhow::Result<ExitCode> {
     let word = if is_affected {
         "affected"
     } else {
