@@ -14,7 +14,7 @@ use palisade_advisory::matcher::{Query, resolve};
 use palisade_advisory::osv::{Advisory, parse_record, parse_time};
 use palisade_advisory::{Matcher, PackageKey};
 use palisade_inventory::{Component, Inventory};
-use palisade_store::advisories::{AdvisoryRow, AdvisoryUpsert};
+use palisade_store::advisories::AdvisoryRow;
 use palisade_store::findings::{ComponentRow, FindingChanges, NewFinding, StoredComponent};
 use palisade_store::{Store, StoreError};
 use palisade_versions::Ecosystem;
@@ -236,23 +236,4 @@ pub async fn reanalyse_keys(
         changes.merge(c);
     }
     Ok((changes, scope.len()))
-}
-
-/// Imports advisory records and re-analyses what they touch.
-pub async fn import_advisories(
-    store: &Store,
-    rows: &[AdvisoryRow],
-) -> Result<(AdvisoryUpsert, FindingChanges), StoreError> {
-    let upsert = store.upsert_advisories(rows).await?;
-    let (changes, _) = if upsert.touched_keys.is_empty() {
-        (FindingChanges::default(), 0)
-    } else {
-        reanalyse_keys(
-            store,
-            &upsert.touched_keys,
-            "no longer affected according to the current advisories",
-        )
-        .await?
-    };
-    Ok((upsert, changes))
 }

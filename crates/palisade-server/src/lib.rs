@@ -10,12 +10,15 @@
 //! The OpenAPI 3.1 document at `/api/openapi.json` is generated from the
 //! handlers' annotations, so it cannot drift from the code.
 
+pub mod admission;
 pub mod analysis;
 pub mod api;
 pub mod auth;
 pub mod decide;
 pub mod demo;
 pub mod error;
+pub mod trust;
+pub mod worker;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -37,6 +40,12 @@ pub struct AppState {
     /// Set once shutdown has begun: readiness turns false so load balancers
     /// stop sending new requests while in-flight ones finish.
     pub shutting_down: Arc<std::sync::atomic::AtomicBool>,
+    /// The compiled policy bundle every decision point uses.
+    pub engine: Arc<palisade_policy::Engine>,
+    /// Verifies attestations at upload.
+    pub trust: Arc<trust::Trust>,
+    /// Wakes the background workers when a job is queued.
+    pub jobs_ready: Arc<tokio::sync::Notify>,
 }
 
 /// Errors starting or running the server.
@@ -58,6 +67,15 @@ pub enum ServerError {
     /// The metrics recorder could not be installed.
     #[error("cannot install the metrics recorder: {0}")]
     Metrics(String),
+    /// The configuration is inconsistent.
+    #[error("configuration error: {0}")]
+    Config(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] palisade_store::StoreError),
+    /// The policy bundle could not be compiled.
+    #[error("cannot compile the policy bundle: {0}")]
+    Policy(#[from] palisade_policy::PolicyError),
 }
 
 /// The process-wide Prometheus recorder (the `metrics` facade is global).
@@ -76,12 +94,26 @@ pub fn metrics_handle() -> Result<PrometheusHandle, ServerError> {
 }
 
 impl AppState {
-    /// State over a store.
+    /// State over a store, with the built-in policy bundle and no trusted
+    /// keys.
     pub fn new(store: Store) -> Result<AppState, ServerError> {
+        let engine = palisade_policy::Engine::builtin(palisade_policy::EngineOptions::default())?;
+        AppState::with(store, engine, trust::Trust::default())
+    }
+
+    /// State over a store with a policy engine and trust settings.
+    pub fn with(
+        store: Store,
+        engine: palisade_policy::Engine,
+        trust: trust::Trust,
+    ) -> Result<AppState, ServerError> {
         Ok(AppState {
             store,
             metrics: metrics_handle()?,
             shutting_down: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            engine: Arc::new(engine),
+            trust: Arc::new(trust),
+            jobs_ready: Arc::new(tokio::sync::Notify::new()),
         })
     }
 }
@@ -109,14 +141,30 @@ pub fn app(state: AppState) -> Router {
 
 /// Serves `app` on `listener` until `shutdown` resolves, then stops
 /// accepting connections and lets in-flight requests finish (up to
-/// `grace`).
+/// `grace`). Background workers run beside it when `workers` is given.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
     grace: Duration,
 ) -> Result<(), ServerError> {
+    serve_with(listener, state, shutdown, grace, None).await
+}
+
+/// [`serve`] with background workers.
+pub async fn serve_with(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
+    workers: Option<worker::WorkerOptions>,
+) -> Result<(), ServerError> {
     let flag = state.shutting_down.clone();
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let worker_handles = match workers {
+        Some(options) => worker::spawn(state.clone(), options, stop_rx),
+        None => Vec::new(),
+    };
     let router = app(state);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let signal = async move {
@@ -128,14 +176,67 @@ pub async fn serve(
     let server = tokio::spawn(async move { server.await });
     // Once shutdown begins, give in-flight requests `grace` to finish.
     let _ = rx.await;
-    match tokio::time::timeout(grace, server).await {
+    let _ = stop_tx.send(true);
+    let result = match tokio::time::timeout(grace, server).await {
         Ok(Ok(result)) => result.map_err(ServerError::Serve),
         Ok(Err(join)) => Err(ServerError::Serve(std::io::Error::other(join))),
         Err(_) => {
             tracing::warn!("in-flight requests did not finish within {grace:?}; stopping");
             Ok(())
         }
+    };
+    // A job cut short here is not lost: its lease runs out and another
+    // worker (or this server, restarted) runs it again.
+    for h in worker_handles {
+        let _ = tokio::time::timeout(grace, h).await;
     }
+    result
+}
+
+/// The policy bundle's environments are the server's: each exists in the
+/// store, with its parent, so workloads can name it.
+pub async fn sync_environments(
+    store: &Store,
+    engine: &palisade_policy::Engine,
+    production: &[String],
+) -> Result<(), ServerError> {
+    let names: Vec<String> = engine
+        .environment_names()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    // Parents first.
+    let mut pending = names.clone();
+    let mut done: Vec<String> = Vec::new();
+    while !pending.is_empty() {
+        let before = pending.len();
+        let mut rest = Vec::new();
+        for name in pending {
+            let parent = engine
+                .environment(&name)
+                .and_then(|e| e.chain.get(1).cloned());
+            if parent.as_ref().is_some_and(|p| !done.contains(p)) {
+                rest.push(name);
+                continue;
+            }
+            let existing = store.environment_by_name(&name).await?;
+            let modes = existing
+                .map(|e| e.policy_modes)
+                .unwrap_or_else(|| serde_json::json!({}));
+            let is_prod = production.iter().any(|p| p.eq_ignore_ascii_case(&name));
+            store
+                .put_environment(&name, parent.as_deref(), &modes, is_prod)
+                .await?;
+            done.push(name);
+        }
+        if rest.len() == before {
+            return Err(ServerError::Config(format!(
+                "the policy bundle's environments inherit in a cycle: {rest:?}"
+            )));
+        }
+        pending = rest;
+    }
+    Ok(())
 }
 
 /// Binds `addr`.

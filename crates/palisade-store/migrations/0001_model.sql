@@ -306,6 +306,7 @@ CREATE TABLE jobs (
     locked_by    TEXT,
     lease_until  BIGINT,
     last_error   TEXT,
+    result       TEXT,
     created_at   BIGINT NOT NULL,
     finished_at  BIGINT
 );

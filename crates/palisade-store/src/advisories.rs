@@ -48,7 +48,13 @@ pub struct AdvisoryUpsert {
     pub touched_keys: BTreeSet<String>,
     /// Ids of new and updated records.
     pub changed_ids: Vec<String>,
+    /// The re-analysis job queued for the touched keys, if any.
+    pub job: Option<String>,
 }
+
+/// The kind of the job that re-matches components after advisories change;
+/// its payload is `{"keys": [...], "reason": "..."}`.
+pub const REANALYSE_JOB: &str = "reanalyse";
 
 /// What the advisory table holds.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -163,6 +169,26 @@ impl Store {
         }
         if out.new + out.updated > 0 {
             bump_generation(&mut tx).await?;
+        }
+        if !out.touched_keys.is_empty() {
+            // Queued in the same transaction: stored advisories always get
+            // their re-analysis, even if this process dies right after.
+            let id = crate::new_id();
+            let payload = serde_json::json!({
+                "keys": out.touched_keys,
+                "reason": "no longer affected according to the current advisories",
+            });
+            sqlx::query(
+                "INSERT INTO jobs (id, kind, payload, state, attempts, run_at, created_at)
+                 VALUES ($1, $2, $3, 'queued', 0, $4, $4)",
+            )
+            .bind(&id)
+            .bind(REANALYSE_JOB)
+            .bind(payload.to_string())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            out.job = Some(id);
         }
         tx.commit().await?;
         Ok(out)

@@ -566,3 +566,104 @@ impl Store {
         Ok(())
     }
 }
+
+/// A running deployment with what a policy decision needs to know of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunningDeployment {
+    /// The deployment.
+    pub deployment_id: String,
+    /// The workload.
+    pub workload_id: String,
+    /// Its namespace.
+    pub namespace: String,
+    /// Its name.
+    pub workload: String,
+    /// Its kind.
+    pub kind: String,
+    /// Its team.
+    pub team_id: String,
+    /// Its environment's name.
+    pub environment: String,
+    /// The container.
+    pub container: String,
+    /// The artifact's digest.
+    pub artifact_digest: String,
+    /// The artifact's name.
+    pub artifact_name: String,
+}
+
+impl Store {
+    /// Every deployment running now.
+    pub async fn running_deployments(&self) -> Result<Vec<RunningDeployment>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT d.id, d.workload_id, w.namespace, w.name, w.kind, ap.team_id, e.name AS environment,
+                d.container, d.artifact_digest, a.name AS artifact_name
+             FROM deployments d
+             JOIN workloads w ON w.id = d.workload_id
+             JOIN applications ap ON ap.id = w.application_id
+             JOIN environments e ON e.id = w.environment_id
+             JOIN artifacts a ON a.digest = d.artifact_digest
+             WHERE d.ended_at IS NULL ORDER BY d.id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(RunningDeployment {
+                    deployment_id: r.try_get("id")?,
+                    workload_id: r.try_get("workload_id")?,
+                    namespace: r.try_get("namespace")?,
+                    workload: r.try_get("name")?,
+                    kind: r.try_get("kind")?,
+                    team_id: r.try_get("team_id")?,
+                    environment: r.try_get("environment")?,
+                    container: r.try_get("container")?,
+                    artifact_digest: r.try_get("artifact_digest")?,
+                    artifact_name: r.try_get("artifact_name")?,
+                })
+            })
+            .collect()
+    }
+}
+
+impl Store {
+    /// Finds or creates the workload `namespace/name` of an application in
+    /// an environment (the admission webhook registers what it admits).
+    /// `None` when the environment does not exist.
+    pub async fn workload_for_application(
+        &self,
+        application_id: &str,
+        environment: &str,
+        namespace: &str,
+        name: &str,
+        kind: &str,
+    ) -> Result<Option<WorkloadView>, StoreError> {
+        let Some(env) = self.environment_by_name(environment).await? else {
+            return Ok(None);
+        };
+        sqlx::query(
+            "INSERT INTO workloads (id, application_id, environment_id, namespace, name, kind, internet_facing, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, 0, $7)
+             ON CONFLICT (environment_id, namespace, name) DO NOTHING",
+        )
+        .bind(new_id())
+        .bind(application_id)
+        .bind(&env.id)
+        .bind(namespace)
+        .bind(name)
+        .bind(kind)
+        .bind(now_ms())
+        .execute(self.pool())
+        .await?;
+        let sql = format!(
+            "{WORKLOAD_VIEW} WHERE w.environment_id = $1 AND w.namespace = $2 AND w.name = $3"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(&env.id)
+            .bind(namespace)
+            .bind(name)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.as_ref().map(workload_view_from).transpose()?)
+    }
+}

@@ -132,13 +132,24 @@ impl Store {
     /// Marks a job done; false if `worker` no longer held it (another worker
     /// took it over after the lease ran out), in which case nothing changes.
     pub async fn complete(&self, job_id: &str, worker: &str) -> Result<bool, StoreError> {
+        self.complete_with(job_id, worker, None).await
+    }
+
+    /// Marks a job done with a result (JSON); see [`Store::complete`].
+    pub async fn complete_with(
+        &self,
+        job_id: &str,
+        worker: &str,
+        result: Option<&str>,
+    ) -> Result<bool, StoreError> {
         let r = sqlx::query(
-            "UPDATE jobs SET state = 'done', finished_at = $1, dedup_key = NULL, lease_until = NULL
+            "UPDATE jobs SET state = 'done', finished_at = $1, dedup_key = NULL, lease_until = NULL, result = $4
              WHERE id = $2 AND locked_by = $3 AND state = 'running'",
         )
         .bind(now_ms())
         .bind(job_id)
         .bind(worker)
+        .bind(result)
         .execute(self.pool())
         .await?;
         Ok(r.rows_affected() == 1)
@@ -171,6 +182,19 @@ impl Store {
         .execute(self.pool())
         .await?;
         Ok(r.rows_affected() == 1)
+    }
+
+    /// A job's state (`queued`, `running`, `done`, `failed`) and result.
+    pub async fn job_status(
+        &self,
+        job_id: &str,
+    ) -> Result<Option<(String, Option<String>, Option<String>)>, StoreError> {
+        let row = sqlx::query("SELECT state, result, last_error FROM jobs WHERE id = $1")
+            .bind(job_id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|r| Ok((r.try_get("state")?, r.try_get("result")?, r.try_get("last_error")?)))
+            .transpose()
     }
 
     /// Jobs by state.

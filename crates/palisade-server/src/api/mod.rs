@@ -1,6 +1,7 @@
 //! API routes. Each module owns one resource family and registers its
 //! handlers (with their OpenAPI annotations) in [`router`].
 
+pub mod governance;
 pub mod portfolio;
 pub mod system;
 pub mod vulns;
@@ -41,6 +42,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(system::router())
         .merge(portfolio::router())
         .merge(vulns::router())
+        .merge(governance::router())
 }
 
 /// Checks an artifact digest is `sha256:<64 lower-case hex>`.
@@ -68,4 +70,33 @@ pub(crate) async fn artifact_visible(
     digest: &str,
 ) -> crate::error::ApiResult<bool> {
     Ok(s.store.artifact_visible(&caller.scope(), digest).await?)
+}
+
+/// Waits for a job to finish (up to a minute) and returns its result.
+pub(crate) async fn wait_for_job(
+    s: &AppState,
+    job: &str,
+) -> crate::error::ApiResult<serde_json::Value> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        match s.store.job_status(job).await? {
+            Some((state, result, _)) if state == "done" => {
+                return Ok(result
+                    .and_then(|r| serde_json::from_str(&r).ok())
+                    .unwrap_or(serde_json::Value::Null));
+            }
+            Some((state, _, error)) if state == "failed" => {
+                return Err(crate::error::ApiError::internal(format!(
+                    "job {job} failed: {}",
+                    error.unwrap_or_default()
+                )));
+            }
+            None => return Err(crate::error::ApiError::not_found(format!("job {job}"))),
+            _ => {}
+        }
+        if std::time::Instant::now() > deadline {
+            return Ok(serde_json::json!({"pending": true}));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
 }

@@ -205,23 +205,38 @@ pub struct AdvisoryImported {
     unchanged: u64,
     /// Records that could not be read, with the reason.
     rejected: Vec<String>,
-    /// Package keys whose components were re-matched.
+    /// Package keys whose components are re-matched.
     touched_packages: usize,
-    new_findings: usize,
-    changed_findings: usize,
-    resolved_findings: usize,
+    /// The re-analysis job (runs in the background on every server process).
+    job: Option<String>,
+    /// Findings the re-analysis created or re-opened (absent when not
+    /// waited for).
+    new_findings: Option<usize>,
+    /// Findings whose details changed.
+    changed_findings: Option<usize>,
+    /// Findings resolved.
+    resolved_findings: Option<usize>,
+}
+
+/// Options of an advisory import.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ImportParams {
+    /// Wait for the re-analysis to finish (default true) and report its
+    /// counts.
+    wait: Option<bool>,
 }
 
 /// Imports OSV records (one record, or a JSON array of records) and
 /// re-matches every stored component of the packages they name: new
 /// findings appear and withdrawn or narrowed advisories resolve findings,
 /// with events for notifications.
-#[utoipa::path(post, path = "/api/v1/advisories", tag = "vulnerabilities",
+#[utoipa::path(post, path = "/api/v1/advisories", tag = "vulnerabilities", params(ImportParams),
     request_body(content = String, description = "an OSV record or an array of them", content_type = "application/json"),
     responses((status = 200, body = AdvisoryImported), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn import_advisories(
     State(s): State<AppState>,
     caller: Caller,
+    Query(p): Query<ImportParams>,
     body: Bytes,
 ) -> ApiResult<Json<AdvisoryImported>> {
     caller.require(&[Role::Admin, Role::Security])?;
@@ -246,7 +261,19 @@ async fn import_advisories(
             rejected.join("; ")
         )));
     }
-    let (upsert, changes) = analysis::import_advisories(&s.store, &rows).await?;
+    let upsert = s.store.upsert_advisories(&rows).await?;
+    s.jobs_ready.notify_waiters();
+    let result = match (&upsert.job, p.wait.unwrap_or(true)) {
+        (Some(job), true) => Some(super::wait_for_job(&s, job).await?),
+        _ => None,
+    };
+    let count = |k: &str| {
+        result
+            .as_ref()
+            .and_then(|r| r.get(k))
+            .and_then(serde_json::Value::as_u64)
+            .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+    };
     s.store
         .audit(
             &caller.actor(),
@@ -261,9 +288,10 @@ async fn import_advisories(
         unchanged: upsert.unchanged,
         rejected,
         touched_packages: upsert.touched_keys.len(),
-        new_findings: changes.new.len() + changes.reopened.len(),
-        changed_findings: changes.changed.len(),
-        resolved_findings: changes.resolved.len(),
+        job: upsert.job.clone(),
+        new_findings: count("new"),
+        changed_findings: count("changed"),
+        resolved_findings: count("resolved"),
     }))
 }
 

@@ -2,6 +2,7 @@
 //! admission webhook) over SQLite in the data directory or PostgreSQL.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -26,6 +27,35 @@ pub struct ServerArgs {
     /// Seconds in-flight requests get to finish after a shutdown signal.
     #[arg(long, default_value_t = 20)]
     pub grace_seconds: u64,
+    /// The policy bundle (a directory or a bundle file); default: the
+    /// built-in policy library. Its environments are the server's.
+    #[arg(long, env = "PALISADE_POLICY")]
+    pub policy: Option<PathBuf>,
+    /// A trusted public key for attestations, `NAME=PATH` (PEM); repeatable.
+    #[arg(long = "trust-key", value_name = "NAME=PATH")]
+    pub trust_keys: Vec<String>,
+    /// A trusted keyless signer for Sigstore bundles,
+    /// `IDENTITY=OIDC-ISSUER`; repeatable.
+    #[arg(long = "trust-identity", value_name = "IDENTITY=ISSUER")]
+    pub trust_identities: Vec<String>,
+    /// The Sigstore trusted root (`trusted_root.json`); default: the
+    /// public-good instance's, built in.
+    #[arg(long)]
+    pub sigstore_trusted_root: Option<PathBuf>,
+    /// OSV records to import at start (a file, a directory or a zip).
+    #[arg(long)]
+    pub advisories: Option<PathBuf>,
+    /// Background worker tasks in this process (0: none; another process
+    /// on the same PostgreSQL does the work).
+    #[arg(long, default_value_t = 2)]
+    pub workers: usize,
+    /// Seconds between sweeps (expired exceptions, audit of what runs).
+    #[arg(long, default_value_t = 300)]
+    pub sweep_seconds: u64,
+    /// Environments that are production (prioritisation and the portal use
+    /// this).
+    #[arg(long, value_delimiter = ',', default_value = "prod,production")]
+    pub production: Vec<String>,
 }
 
 pub fn run(args: ServerArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
@@ -65,18 +95,100 @@ async fn serve(args: ServerArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode
             .insert_token("bootstrap-admin", Role::Admin, None, &secret)
             .await?;
     }
+    let engine = match &args.policy {
+        Some(p) => {
+            let bundle = palisade_policy::load::load(p)
+                .with_context(|| format!("policy bundle {}", p.display()))?;
+            palisade_policy::Engine::new(&bundle, palisade_policy::EngineOptions::default())?
+        }
+        None => palisade_policy::Engine::builtin(palisade_policy::EngineOptions::default())?,
+    };
+    palisade_server::sync_environments(&store, &engine, &args.production).await?;
+    let trust = trust(&args)?;
+    if let Some(path) = &args.advisories {
+        import_advisories(&store, path).await?;
+    }
     let listener = palisade_server::bind(args.listen).await?;
-    let state = palisade_server::AppState::new(store)?;
+    let state = palisade_server::AppState::with(store, engine, trust)?;
     eprintln!("palisade server listening on http://{}", args.listen);
-    palisade_server::serve(
+    let workers = (args.workers > 0).then(|| palisade_server::worker::WorkerOptions {
+        workers: args.workers,
+        sweep_every: Duration::from_secs(args.sweep_seconds.max(1)),
+    });
+    palisade_server::serve_with(
         listener,
         state,
         shutdown_signal(),
         Duration::from_secs(args.grace_seconds),
+        workers,
     )
     .await?;
     eprintln!("palisade server stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+fn trust(args: &ServerArgs) -> anyhow::Result<palisade_server::trust::Trust> {
+    let mut trust = palisade_server::trust::Trust::default();
+    for spec in &args.trust_keys {
+        let (name, path) = spec
+            .split_once('=')
+            .with_context(|| format!("--trust-key {spec:?}: expected NAME=PATH"))?;
+        let pem = std::fs::read(path).with_context(|| format!("cannot read key {path}"))?;
+        let key = palisade_attest::PublicKey::from_pem(&pem, None)
+            .with_context(|| format!("key {path}"))?;
+        trust.keys.push((name.to_owned(), key));
+    }
+    for spec in &args.trust_identities {
+        let (identity, issuer) = spec
+            .split_once('=')
+            .with_context(|| format!("--trust-identity {spec:?}: expected IDENTITY=ISSUER"))?;
+        trust
+            .identities
+            .push((identity.to_owned(), issuer.to_owned()));
+    }
+    trust.sigstore = Some(match &args.sigstore_trusted_root {
+        Some(p) => palisade_attest::sigstore::BundleVerifier::new(
+            &std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
+        )
+        .with_context(|| format!("trusted root {}", p.display()))?,
+        None => palisade_attest::sigstore::BundleVerifier::public_good()?,
+    });
+    Ok(trust)
+}
+
+/// Imports OSV records from a file, directory or zip, then re-analyses.
+async fn import_advisories(store: &Store, path: &std::path::Path) -> anyhow::Result<()> {
+    let source = palisade_advisory::Source::open(path)
+        .with_context(|| format!("advisories {}", path.display()))?;
+    let mut rows = Vec::new();
+    let mut rejected = 0usize;
+    source
+        .for_each(|item| {
+            match item
+                .bytes
+                .and_then(|b| palisade_server::analysis::advisory_row(&b))
+            {
+                Ok(r) => rows.push(r),
+                Err(e) => {
+                    rejected += 1;
+                    tracing::warn!(record = %item.origin, error = %e, "advisory rejected");
+                }
+            }
+        })
+        .with_context(|| format!("reading {}", path.display()))?;
+    let upsert = store.upsert_advisories(&rows).await?;
+    eprintln!(
+        "advisories: {} new, {} updated, {} unchanged, {rejected} rejected{}",
+        upsert.new,
+        upsert.updated,
+        upsert.unchanged,
+        if upsert.job.is_some() {
+            "; re-analysis queued"
+        } else {
+            ""
+        }
+    );
+    Ok(())
 }
 
 async fn shutdown_signal() {
