@@ -25,7 +25,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use axum::Router;
+pub use axum::Router;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use palisade_store::Store;
 use tokio::net::TcpListener;
@@ -120,7 +120,14 @@ impl AppState {
 
 /// The whole application: API routes, OpenAPI document, middleware.
 pub fn app(state: AppState) -> Router {
+    app_with(state, Router::new())
+}
+
+/// The application with `extra` routes (the portal) beside the API, under
+/// the same middleware and state.
+pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
     let (router, openapi) = api::router().split_for_parts();
+    let router = router.merge(extra);
     let openapi = Arc::new(openapi);
     router
         .route(
@@ -148,13 +155,14 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
     grace: Duration,
 ) -> Result<(), ServerError> {
-    serve_with(listener, state, shutdown, grace, None).await
+    serve_with(listener, state, Router::new(), shutdown, grace, None).await
 }
 
 /// [`serve`] with background workers.
 pub async fn serve_with(
     listener: TcpListener,
     state: AppState,
+    extra: Router<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
     grace: Duration,
     workers: Option<worker::WorkerOptions>,
@@ -165,7 +173,7 @@ pub async fn serve_with(
         Some(options) => worker::spawn(state.clone(), options, stop_rx),
         None => Vec::new(),
     };
-    let router = app(state);
+    let router = app_with(state, extra);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let signal = async move {
         shutdown.await;

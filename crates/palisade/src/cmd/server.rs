@@ -118,6 +118,7 @@ async fn serve(args: ServerArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode
     palisade_server::serve_with(
         listener,
         state,
+        palisade_server::Router::new(),
         shutdown_signal(),
         Duration::from_secs(args.grace_seconds),
         workers,
