@@ -162,7 +162,11 @@ pub fn pod_spec<'a>(kind: &str, object: &'a Value) -> Option<&'a Value> {
     let spec = object.get("spec")?;
     match kind {
         "Pod" => Some(spec),
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job"
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "Job"
         | "ReplicationController" => spec.get("template")?.get("spec"),
         "CronJob" => spec
             .get("jobTemplate")?
@@ -206,7 +210,10 @@ pub fn workload_name(req: &AdmissionRequest, object: &Value) -> String {
         && let Some(owner) = meta
             .and_then(|m| m.get("ownerReferences"))
             .and_then(Value::as_array)
-            .and_then(|o| o.iter().find(|r| r.get("controller") == Some(&Value::Bool(true))))
+            .and_then(|o| {
+                o.iter()
+                    .find(|r| r.get("controller") == Some(&Value::Bool(true)))
+            })
             .and_then(|r| r.get("name"))
             .and_then(Value::as_str)
     {
@@ -280,11 +287,20 @@ mod tests {
         assert_eq!(c.len(), 3);
         assert_eq!(c[0].list, "initContainers");
         let tpl = json!({"spec": {"template": {"spec": {"containers": [{"name": "a", "image": "x:1"}]}}}});
-        for k in ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"] {
+        for k in [
+            "Deployment",
+            "StatefulSet",
+            "DaemonSet",
+            "ReplicaSet",
+            "Job",
+        ] {
             assert_eq!(containers(pod_spec(k, &tpl).unwrap()).len(), 1, "{k}");
         }
         let cron = json!({"spec": {"jobTemplate": {"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "q"}]}}}}}});
-        assert_eq!(containers(pod_spec("CronJob", &cron).unwrap())[0].image, "q");
+        assert_eq!(
+            containers(pod_spec("CronJob", &cron).unwrap())[0].image,
+            "q"
+        );
         assert!(pod_spec("ConfigMap", &tpl).is_none());
     }
 

@@ -65,7 +65,9 @@ pub async fn matcher_for_keys(store: &Store, keys: &[String]) -> Result<Matcher,
     for (id, json) in records {
         match serde_json::from_str::<Advisory>(&json) {
             Ok(a) => advisories.push(a),
-            Err(e) => tracing::warn!(advisory = %id, error = %e, "stored advisory unreadable; skipped"),
+            Err(e) => {
+                tracing::warn!(advisory = %id, error = %e, "stored advisory unreadable; skipped")
+            }
         }
     }
     Ok(Matcher::new(advisories))

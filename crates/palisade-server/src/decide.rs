@@ -6,11 +6,11 @@
 //! input from those stored verdicts, evaluates the compiled policy bundle
 //! and records the decision. No network, no signature checking here.
 
+use palisade_policy::decision::ArtifactRef;
 use palisade_policy::input::{
     Artifact, Component, Finding as PolicyFinding, PackageRef, SbomSummary, Severity, Signer,
     VerifiedAttestation, Workload,
 };
-use palisade_policy::decision::ArtifactRef;
 use palisade_policy::{
     Decision, Effect, Engine, Exception, ExceptionScope, PolicyInput, RuleKind, Violation,
 };
@@ -245,7 +245,12 @@ pub async fn decide(
     let decision = match &digest {
         Some(d) => {
             let input = input_for(store, subject, d).await?;
-            engine.decide(&input, &subject.environment, &exceptions, millis_to_time(now))
+            engine.decide(
+                &input,
+                &subject.environment,
+                &exceptions,
+                millis_to_time(now),
+            )
         }
         None => unresolved(engine, subject, now),
     };

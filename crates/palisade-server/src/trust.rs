@@ -24,7 +24,10 @@ pub struct Trust {
 impl std::fmt::Debug for Trust {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Trust")
-            .field("keys", &self.keys.iter().map(|(n, _)| n).collect::<Vec<_>>())
+            .field(
+                "keys",
+                &self.keys.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            )
             .field("identities", &self.identities)
             .field("sigstore", &self.sigstore.is_some())
             .finish()

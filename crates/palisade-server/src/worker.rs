@@ -109,7 +109,10 @@ pub async fn drain(state: &AppState, worker: &str) -> Result<usize, StoreError> 
             let worker = worker.to_owned();
             tokio::spawn(async move {
                 loop {
-                    tokio::time::sleep(Duration::from_millis(u64::try_from(LEASE_MS / 3).unwrap_or(10_000))).await;
+                    tokio::time::sleep(Duration::from_millis(
+                        u64::try_from(LEASE_MS / 3).unwrap_or(10_000),
+                    ))
+                    .await;
                     match store.renew(&id, &worker, LEASE_MS).await {
                         Ok(true) => {}
                         _ => break,
@@ -194,9 +197,16 @@ pub fn spawn(
             if *stop2.borrow() {
                 break;
             }
-            let slot = now_ms() / i64::try_from(options.sweep_every.as_millis()).unwrap_or(300_000).max(1);
+            let slot = now_ms()
+                / i64::try_from(options.sweep_every.as_millis())
+                    .unwrap_or(300_000)
+                    .max(1);
             let key = format!("sweep-{slot}");
-            match state.store.enqueue("sweep", "{}", Some(&key), now_ms()).await {
+            match state
+                .store
+                .enqueue("sweep", "{}", Some(&key), now_ms())
+                .await
+            {
                 Ok(true) => state.jobs_ready.notify_waiters(),
                 Ok(false) => {}
                 Err(e) => tracing::warn!(error = %e, "cannot queue the sweep"),

@@ -3,87 +3,12 @@
 // Test code: a failed set-up should stop the test loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::time::Duration;
+mod common;
 
-use palisade_server::{AppState, bind, serve};
+use common::{call, start};
 use palisade_store::test_support;
 use palisade_store::tokens::Role;
-use serde_json::{Value, json};
-
-struct Running {
-    base: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    handle: tokio::task::JoinHandle<()>,
-}
-
-async fn start(store: palisade_store::Store) -> Running {
-    let listener = bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let state = AppState::new(store).unwrap();
-    let handle = tokio::spawn(async move {
-        serve(
-            listener,
-            state,
-            async {
-                let _ = rx.await;
-            },
-            Duration::from_secs(5),
-        )
-        .await
-        .unwrap();
-    });
-    Running {
-        base,
-        stop: Some(tx),
-        handle,
-    }
-}
-
-impl Running {
-    async fn stop(mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        let _ = self.handle.await;
-    }
-}
-
-/// One HTTP call: (status, JSON or text body).
-async fn call(method: &str, url: String, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
-    let method = method.to_owned();
-    let token = token.map(str::to_owned);
-    tokio::task::spawn_blocking(move || {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
-        let mut req = ureq::http::Request::builder()
-            .method(method.as_str())
-            .uri(&url);
-        if let Some(t) = &token {
-            req = req.header("Authorization", format!("Bearer {t}"));
-        }
-        let resp = match body {
-            Some(b) => agent
-                .run(
-                    req.header("Content-Type", "application/json")
-                        .body(b.to_string())
-                        .unwrap(),
-                )
-                .unwrap(),
-            None => agent.run(req.body(()).unwrap()).unwrap(),
-        };
-        let status = resp.status().as_u16();
-        let text = resp.into_body().read_to_string().unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    })
-    .await
-    .unwrap()
-}
+use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn probes_metrics_and_openapi() {

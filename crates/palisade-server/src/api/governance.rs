@@ -86,7 +86,9 @@ async fn upload_attestation(
         EvidenceKind::SigstoreBundle => {
             let artifact = artifact_param
                 .or_else(|| claimed.first().cloned())
-                .ok_or_else(|| "give ?artifact=sha256:<hex>: the bundle names no subject".to_owned())?;
+                .ok_or_else(|| {
+                    "give ?artifact=sha256:<hex>: the bundle names no subject".to_owned()
+                })?;
             trust.verify_bundle(&bytes, &artifact)
         }
     })
@@ -147,7 +149,13 @@ async fn upload_attestation(
                 verification
                     .subjects
                     .iter()
-                    .find(|x| x.digest.get("sha256").map(|h| format!("sha256:{h}")).as_ref() == Some(subject))
+                    .find(|x| {
+                        x.digest
+                            .get("sha256")
+                            .map(|h| format!("sha256:{h}"))
+                            .as_ref()
+                            == Some(subject)
+                    })
                     .map(|x| x.name.clone())
             })
             .unwrap_or_else(|| subject.clone());
@@ -169,7 +177,12 @@ async fn upload_attestation(
             )
             .await?;
         s.store
-            .audit(&caller.actor(), "attestation.upload", subject, Some(&predicate_type))
+            .audit(
+                &caller.actor(),
+                "attestation.upload",
+                subject,
+                Some(&predicate_type),
+            )
             .await?;
     }
     Ok((
@@ -237,8 +250,16 @@ async fn request_exception(
     Json(b): Json<NewException>,
 ) -> ApiResult<(StatusCode, Json<ExceptionDto>)> {
     caller.require(&[Role::Admin, Role::Security, Role::Developer])?;
-    let expires = time::OffsetDateTime::parse(&b.expires_at, &time::format_description::well_known::Rfc3339)
-        .map_err(|e| ApiError::invalid(format!("expires_at: {:?} is not an RFC 3339 time: {e}", b.expires_at)))?;
+    let expires = time::OffsetDateTime::parse(
+        &b.expires_at,
+        &time::format_description::well_known::Rfc3339,
+    )
+    .map_err(|e| {
+        ApiError::invalid(format!(
+            "expires_at: {:?} is not an RFC 3339 time: {e}",
+            b.expires_at
+        ))
+    })?;
     let expires_ms = i64::try_from(expires.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
     let max = now_ms() + palisade_policy::exception::MAX_LIFETIME_DAYS * 86_400_000;
     if expires_ms > max {
@@ -322,7 +343,10 @@ async fn approve_exception(
         .audit(&caller.actor(), "exception.approve", &id, None)
         .await?;
     // What runs may now be allowed: re-decide it.
-    let _ = s.store.enqueue("audit", "{}", Some("audit"), now_ms()).await;
+    let _ = s
+        .store
+        .enqueue("audit", "{}", Some("audit"), now_ms())
+        .await;
     s.jobs_ready.notify_waiters();
     Ok(Json(exception_dto(&s, e).await?))
 }
@@ -353,7 +377,10 @@ async fn revoke_exception(
     s.store
         .audit(&caller.actor(), "exception.revoke", &id, reason.as_deref())
         .await?;
-    let _ = s.store.enqueue("audit", "{}", Some("audit"), now_ms()).await;
+    let _ = s
+        .store
+        .enqueue("audit", "{}", Some("audit"), now_ms())
+        .await;
     s.jobs_ready.notify_waiters();
     Ok(Json(exception_dto(&s, e).await?))
 }
@@ -402,7 +429,12 @@ async fn list_decisions(
     };
     let page = s
         .store
-        .list_decisions(&caller.scope(), &filter, q.before.as_deref(), page_limit(q.limit))
+        .list_decisions(
+            &caller.scope(),
+            &filter,
+            q.before.as_deref(),
+            page_limit(q.limit),
+        )
         .await?;
     Ok(Json(DecisionPage {
         items: page.items,
@@ -514,7 +546,12 @@ async fn put_namespace(
         .put_namespace(&b.cluster, &namespace, &env.id, &app.id)
         .await?;
     s.store
-        .audit(&caller.actor(), "namespace.put", &namespace, Some(&b.environment))
+        .audit(
+            &caller.actor(),
+            "namespace.put",
+            &namespace,
+            Some(&b.environment),
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -574,7 +611,10 @@ async fn admit(
         return Ok(admission::respond(
             uid,
             true,
-            vec![format!("palisade: kind {} runs no pods; not checked", req.kind.kind)],
+            vec![format!(
+                "palisade: kind {} runs no pods; not checked",
+                req.kind.kind
+            )],
             None,
         ));
     };
@@ -623,7 +663,11 @@ async fn admit(
         labels: admission::labels(object),
     };
     let registered = match &application_id {
-        Some(app_id) => s.store.workload_for_application(app_id, &environment, &namespace, &name, &req.kind.kind).await?,
+        Some(app_id) => {
+            s.store
+                .workload_for_application(app_id, &environment, &namespace, &name, &req.kind.kind)
+                .await?
+        }
         None => None,
     };
     let mut warnings = Vec::new();

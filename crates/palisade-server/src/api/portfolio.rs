@@ -13,9 +13,9 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::check_digest;
 use crate::AppState;
 use crate::auth::Caller;
-use super::check_digest;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {

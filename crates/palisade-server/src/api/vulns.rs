@@ -105,7 +105,10 @@ async fn upload_sbom(
         .or_else(|| subject.map(|s| s.name.clone()))
         .unwrap_or_else(|| artifact.clone());
     let (components, findings) = analysis::analyse(&s.store, &inventory).await?;
-    let unmatchable = components.iter().filter(|c| c.package_key.is_none()).count();
+    let unmatchable = components
+        .iter()
+        .filter(|c| c.package_key.is_none())
+        .count();
     let format = inventory
         .metadata
         .source_format
@@ -125,7 +128,12 @@ async fn upload_sbom(
     let out = s.store.ingest_sbom(&ingest).await?;
     if !out.duplicate {
         s.store
-            .audit(&caller.actor(), "sbom.upload", &artifact, Some(&out.sbom_id))
+            .audit(
+                &caller.actor(),
+                "sbom.upload",
+                &artifact,
+                Some(&out.sbom_id),
+            )
             .await?;
     }
     let status = if out.duplicate {
