@@ -59,7 +59,7 @@ fn check_laws(scheme: Scheme, inputs: &[String], require_parse: bool) -> Result<
     }
     for (sa, a) in &vs {
         prop_assert_eq!(a.cmp(a), Ordering::Equal, "{} != itself", sa);
-        prop_assert!(a == a);
+        prop_assert!(a.eq(a), "{} == itself is false", sa);
         let shown = a.to_string();
         let again = parse(scheme, &shown)
             .map_err(|e| TestCaseError::fail(format!("display {shown:?} of {sa:?}: {e}")))?;
