@@ -97,7 +97,18 @@ pub(crate) fn rpmvercmp(a: &[u8], b: &[u8]) -> Ordering {
     if a == b {
         return Ordering::Equal;
     }
-    let (mut i, mut j) = (0, 0);
+    // Skip the common prefix up to its last byte that is not a letter or a
+    // digit (a separator, `~` or `^`): segments never span such a byte, so
+    // the walk below reaches that position on both sides in the same state,
+    // having found every segment before it equal. Versions compared in
+    // practice share long prefixes (`4.18.0-372.9.1.el8`), so this is the
+    // hot path of sorting and range checks.
+    let common = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let start = a
+        .get(..common)
+        .and_then(|prefix| prefix.iter().rposition(|c| !c.is_ascii_alphanumeric()))
+        .map_or(0, |p| p + 1);
+    let (mut i, mut j) = (start, start);
     loop {
         while a.get(i).is_some_and(|&c| is_separator(c)) {
             i += 1;
@@ -364,5 +375,29 @@ mod tests {
         assert!(parse("-1").is_err());
         assert!(parse("1:-1").is_err());
         assert!(parse("1.0 -1").is_err());
+    }
+
+    #[test]
+    fn common_prefix_skip_keeps_segment_boundaries() {
+        // Pairs whose common prefix ends inside a segment, at a separator,
+        // at `~` or `^`: the skip must resume at the segment start.
+        assert_table(
+            &[
+                "100 > 1.0",
+                "1.10 > 1.9",
+                "1.010 = 1.10",
+                "1.0a > 1.0",
+                "1.0~rc1 < 1.0",
+                "1.0~rc1 < 1.0~rc2",
+                "1.0^a > 1.0",
+                "1.0^ < 1.0.1",
+                "1..2 = 1.2",
+                "1.0-1.el8 < 1.0-1.el8_6",
+                "4.18.0-372.9.1.el8 < 4.18.0-372.19.1.el8",
+                "abc < abd",
+                "a1 < a10",
+            ],
+            parse,
+        );
     }
 }
