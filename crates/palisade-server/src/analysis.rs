@@ -31,6 +31,18 @@ pub fn advisory_row(bytes: &[u8]) -> Result<AdvisoryRow, String> {
     row_of(&parsed.advisory)
 }
 
+/// A record given as a JSON value, prepared for the store.
+pub fn row_of_value(v: &serde_json::Value) -> Result<AdvisoryRow, String> {
+    let bytes = serde_json::to_vec(v).map_err(|e| e.to_string())?;
+    advisory_row(&bytes)
+}
+
+/// `sha256:<hex>` of bytes.
+pub fn sha256_digest(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes)))
+}
+
 /// The store row of a parsed advisory.
 pub fn row_of(a: &Advisory) -> Result<AdvisoryRow, String> {
     let millis = |s: &str| {

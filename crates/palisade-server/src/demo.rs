@@ -29,25 +29,19 @@ pub const DEMO_TOKENS: &[(&str, Role, Option<&str>, &str)] = &[
 
 /// Seeds the demo organisation.
 pub async fn seed(store: &Store) -> Result<(), StoreError> {
-    store
-        .put_environment(
-            "dev",
-            None,
-            &json!({"slsa-provenance": "warn", "no-kev": "warn", "max-severity": "audit"}),
-            false,
-        )
-        .await?;
-    store
-        .put_environment("staging", Some("dev"), &json!({"no-kev": "enforce"}), false)
-        .await?;
-    store
-        .put_environment(
-            "prod",
-            Some("staging"),
-            &json!({"slsa-provenance": "enforce", "max-severity": "enforce", "image-digest": "enforce"}),
-            true,
-        )
-        .await?;
+    // The environments come from the policy bundle (`sync_environments`);
+    // create them here only when seeding a bare store.
+    for (env, parent, production) in [
+        ("dev", None, false),
+        ("staging", Some("dev"), false),
+        ("prod", Some("staging"), true),
+    ] {
+        if store.environment_by_name(env).await?.is_none() {
+            store
+                .put_environment(env, parent, &json!({}), production)
+                .await?;
+        }
+    }
     let workloads = [
         (
             "payments",
@@ -120,5 +114,6 @@ pub async fn seed(store: &Store) -> Result<(), StoreError> {
             .insert_token(name, *role, team_id.as_deref(), secret)
             .await?;
     }
+    crate::demo_data::seed_evidence(store).await?;
     Ok(())
 }

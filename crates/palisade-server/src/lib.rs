@@ -16,6 +16,7 @@ pub mod api;
 pub mod auth;
 pub mod decide;
 pub mod demo;
+pub mod demo_data;
 pub mod error;
 pub mod trust;
 pub mod worker;

@@ -258,6 +258,36 @@ async fn demo_data_seeds_idempotently_and_is_team_scoped() {
         let items = alice["items"].as_array().unwrap();
         assert_eq!(items.len(), 9);
         assert!(items.iter().all(|w| w["team"] == "payments"));
+        // The demo's evidence: Log4Shell runs in every environment of checkout.
+        let (_, radius) = call(
+            "GET",
+            format!("{}/api/v1/advisories/CVE-2021-44228/blast-radius", srv.base),
+            Some("pal_demo_security"),
+            None,
+        )
+        .await;
+        assert_eq!(radius["affected_workloads"], 3, "{radius}");
+        assert_eq!(radius["environments"], json!(["dev", "prod", "staging"]));
+        let (_, findings) = call(
+            "GET",
+            format!("{}/api/v1/findings?state=all&limit=500", srv.base),
+            Some("pal_demo_security"),
+            None,
+        )
+        .await;
+        let findings = findings["items"].as_array().unwrap();
+        // log4j, commons-text x2, x/net, requests, lodash, semver (triaged).
+        assert_eq!(findings.len(), 7, "{findings:?}");
+        assert!(findings.iter().any(|f| f["state"] == "not_affected"));
+        let atts = db
+            .store
+            .attestations_of(
+                "sha256:1b6f0c1a9f6a7c1d6d7b9f1d0c7e1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b",
+            )
+            .await
+            .unwrap();
+        assert_eq!(atts.len(), 1);
+        assert!(atts[0].verified);
         srv.stop().await;
         db.finish().await;
     }

@@ -324,7 +324,8 @@ pub struct BlastRadiusEntry {
     pub severity: String,
 }
 
-const FINDING_COLUMNS: &str = "f.id, f.artifact_digest, f.component_key, f.component_name, f.component_version,
+const FINDING_COLUMNS: &str =
+    "f.id, f.artifact_digest, f.component_key, f.component_name, f.component_version,
     f.purl, f.package_key, f.advisory_id, f.aliases, f.summary, f.severity, f.score, f.fix_version,
     f.fixed_versions, f.sources, f.state, f.justification, f.first_seen, f.updated_at,
     f.resolved_at, f.resolution, f.rank";
@@ -419,13 +420,12 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        let existing = sqlx::query(
-            "SELECT id FROM sboms WHERE artifact_digest = $1 AND document_digest = $2",
-        )
-        .bind(&ing.artifact_digest)
-        .bind(&ing.document_digest)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let existing =
+            sqlx::query("SELECT id FROM sboms WHERE artifact_digest = $1 AND document_digest = $2")
+                .bind(&ing.artifact_digest)
+                .bind(&ing.document_digest)
+                .fetch_optional(&mut *tx)
+                .await?;
         if let Some(row) = existing {
             tx.commit().await?;
             return Ok(SbomOutcome {
@@ -523,7 +523,8 @@ impl Store {
                  FROM components WHERE package_key IN ",
             );
             let list = q.in_list(chunk.iter().cloned());
-            q.push(&list).push(" ORDER BY artifact_digest, component_key");
+            q.push(&list)
+                .push(" ORDER BY artifact_digest, component_key");
             for r in q.fetch_all(self.pool()).await? {
                 out.push(stored_component_from(&r)?);
             }
@@ -537,10 +538,7 @@ impl Store {
     }
 
     /// The components of an artifact (deduplicated across its SBOMs).
-    pub async fn components_of(
-        &self,
-        artifact: &str,
-    ) -> Result<Vec<StoredComponent>, StoreError> {
+    pub async fn components_of(&self, artifact: &str) -> Result<Vec<StoredComponent>, StoreError> {
         let rows = sqlx::query(
             "SELECT artifact_digest, component_key, bom_ref, name, version, purl, package_key, release, match_version, license
              FROM components WHERE artifact_digest = $1 ORDER BY component_key",
@@ -603,7 +601,9 @@ impl Store {
         after: Option<&str>,
         limit: i64,
     ) -> Result<Page<Finding>, StoreError> {
-        let mut q = Sql::new(&format!("SELECT {FINDING_COLUMNS} FROM findings f WHERE 1 = 1"));
+        let mut q = Sql::new(&format!(
+            "SELECT {FINDING_COLUMNS} FROM findings f WHERE 1 = 1"
+        ));
         scope_clause(&mut q, scope, "f.artifact_digest");
         let states: Vec<String> = if filter.states.is_empty() {
             ACTIONABLE_STATES.iter().map(|s| (*s).to_owned()).collect()
@@ -669,7 +669,9 @@ impl Store {
             let r1 = q.bind_int(rank);
             let r2 = q.bind_int(rank);
             let i = q.bind_text(id);
-            q.and(&format!("(f.rank < {r1} OR (f.rank = {r2} AND f.id > {i}))"));
+            q.and(&format!(
+                "(f.rank < {r1} OR (f.rank = {r2} AND f.id > {i}))"
+            ));
         }
         let l = q.bind_int(limit + 1);
         q.push(&format!(" ORDER BY f.rank DESC, f.id ASC LIMIT {l}"));
@@ -690,7 +692,9 @@ impl Store {
 
     /// One finding, if `scope` may see it.
     pub async fn finding(&self, scope: &Scope, id: &str) -> Result<Option<Finding>, StoreError> {
-        let mut q = Sql::new(&format!("SELECT {FINDING_COLUMNS} FROM findings f WHERE 1 = 1"));
+        let mut q = Sql::new(&format!(
+            "SELECT {FINDING_COLUMNS} FROM findings f WHERE 1 = 1"
+        ));
         let p = q.bind_text(id);
         q.and(&format!("f.id = {p}"));
         scope_clause(&mut q, scope, "f.artifact_digest");
@@ -976,7 +980,10 @@ async fn reconcile(
         }
         let mut ids: BTreeSet<String> = f.aliases.iter().cloned().collect();
         ids.insert(f.advisory_id.clone());
-        stored.entry(f.component_key.clone()).or_default().push((f, ids));
+        stored
+            .entry(f.component_key.clone())
+            .or_default()
+            .push((f, ids));
     }
     let mut kept: BTreeSet<String> = BTreeSet::new();
     for nf in findings {
@@ -1212,5 +1219,27 @@ mod tests {
         assert_eq!(parse_cursor("-3:x:y").unwrap(), (-3, "x:y".to_owned()));
         assert!(parse_cursor("abc").is_err());
         assert!(parse_cursor("a:b").is_err());
+    }
+}
+
+impl Store {
+    /// Moves a finding's first sighting (and its `detected` event) back to
+    /// `at`: for demo data and for importing history from another tool.
+    pub async fn backdate_finding(&self, id: &str, at: i64) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("UPDATE findings SET first_seen = $2 WHERE id = $1 AND first_seen > $2")
+            .bind(id)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE finding_events SET at = $2 WHERE finding_id = $1 AND kind = 'detected' AND at > $2",
+        )
+        .bind(id)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

@@ -16,11 +16,13 @@ pub mod advisories;
 pub mod findings;
 pub mod governance;
 pub mod model;
+pub mod portal_queries;
 pub mod queue;
 mod sql;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 pub mod tokens;
+pub mod users;
 
 use std::path::Path;
 use std::str::FromStr;

@@ -10,7 +10,6 @@ use palisade_store::model::{Scope, page_limit};
 use palisade_store::now_ms;
 use palisade_store::tokens::Role;
 use serde::{Deserialize, Serialize};
-use sha2::Digest as _;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -136,7 +135,7 @@ async fn upload_attestation(
                 .map(|k| s.trust.key_name(k).unwrap_or(k).to_owned())
         })
     });
-    let envelope_digest = format!("sha256:{}", hex::encode(sha2::Sha256::digest(&body)));
+    let envelope_digest = crate::analysis::sha256_digest(&body);
     let predicate_type = verification
         .predicate_type
         .clone()

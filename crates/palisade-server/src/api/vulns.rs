@@ -10,7 +10,6 @@ use palisade_store::findings::{BlastRadiusEntry, Finding, FindingEvent, FindingF
 use palisade_store::model::page_limit;
 use palisade_store::tokens::Role;
 use serde::{Deserialize, Serialize};
-use sha2::Digest as _;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -118,7 +117,7 @@ async fn upload_sbom(
         artifact_digest: artifact.clone(),
         artifact_name: name,
         team_id: caller.0.team_id.clone(),
-        document_digest: format!("sha256:{}", hex::encode(sha2::Sha256::digest(&body))),
+        document_digest: analysis::sha256_digest(&body),
         source_format: format.clone(),
         inventory: serde_json::to_string(&inventory).map_err(ApiError::internal)?,
         components,
