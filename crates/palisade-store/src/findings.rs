@@ -1209,19 +1209,6 @@ impl FindingChanges {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip() {
-        assert_eq!(parse_cursor("12:abc").unwrap(), (12, "abc".to_owned()));
-        assert_eq!(parse_cursor("-3:x:y").unwrap(), (-3, "x:y".to_owned()));
-        assert!(parse_cursor("abc").is_err());
-        assert!(parse_cursor("a:b").is_err());
-    }
-}
-
 impl Store {
     /// Moves a finding's first sighting (and its `detected` event) back to
     /// `at`: for demo data and for importing history from another tool.
@@ -1241,5 +1228,18 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip() {
+        assert_eq!(parse_cursor("12:abc").unwrap(), (12, "abc".to_owned()));
+        assert_eq!(parse_cursor("-3:x:y").unwrap(), (-3, "x:y".to_owned()));
+        assert!(parse_cursor("abc").is_err());
+        assert!(parse_cursor("a:b").is_err());
     }
 }

@@ -179,7 +179,8 @@ fn exception_from(r: &AnyRow) -> Result<ExceptionRow, sqlx::Error> {
     })
 }
 
-const EXCEPTION_COLUMNS: &str = "id, team_id, scope_workload, scope_artifact, scope_vulnerability, scope_policy, reason,
+const EXCEPTION_COLUMNS: &str =
+    "id, team_id, scope_workload, scope_artifact, scope_vulnerability, scope_policy, reason,
     requested_by, requested_at, approved_by, approved_at, expires_at, revoked_by, revoked_at";
 
 /// Whether two actor names are the same person (case and spaces ignored).
@@ -205,7 +206,9 @@ impl Store {
             ));
         }
         if req.reason.trim().is_empty() {
-            return Err(StoreError::Invalid("an exception needs a reason".to_owned()));
+            return Err(StoreError::Invalid(
+                "an exception needs a reason".to_owned(),
+            ));
         }
         let now = now_ms();
         if req.expires_at <= now {
@@ -307,7 +310,9 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("exception {id}")))?;
         if e.revoked_at.is_some() {
-            return Err(StoreError::Conflict(format!("exception {id} is already revoked")));
+            return Err(StoreError::Conflict(format!(
+                "exception {id} is already revoked"
+            )));
         }
         let mut tx = self.pool().begin().await?;
         sqlx::query("UPDATE exceptions SET revoked_by = $2, revoked_at = $3 WHERE id = $1")
@@ -329,7 +334,9 @@ impl Store {
         scope: &Scope,
         id: &str,
     ) -> Result<Option<ExceptionRow>, StoreError> {
-        let mut q = Sql::new(&format!("SELECT {EXCEPTION_COLUMNS} FROM exceptions WHERE 1 = 1"));
+        let mut q = Sql::new(&format!(
+            "SELECT {EXCEPTION_COLUMNS} FROM exceptions WHERE 1 = 1"
+        ));
         let p = q.bind_text(id);
         q.and(&format!("id = {p}"));
         if let Scope::Team(t) = scope {
@@ -342,7 +349,9 @@ impl Store {
 
     /// Exceptions visible in `scope`, newest first.
     pub async fn list_exceptions(&self, scope: &Scope) -> Result<Vec<ExceptionRow>, StoreError> {
-        let mut q = Sql::new(&format!("SELECT {EXCEPTION_COLUMNS} FROM exceptions WHERE 1 = 1"));
+        let mut q = Sql::new(&format!(
+            "SELECT {EXCEPTION_COLUMNS} FROM exceptions WHERE 1 = 1"
+        ));
         if let Scope::Team(t) = scope {
             let p = q.bind_text(t.clone());
             q.and(&format!("team_id = {p}"));
@@ -430,7 +439,11 @@ impl Store {
 
     /// Records a policy decision; returns its id.
     pub async fn record_decision(&self, d: &DecisionRow) -> Result<String, StoreError> {
-        let id = if d.id.is_empty() { new_id() } else { d.id.clone() };
+        let id = if d.id.is_empty() {
+            new_id()
+        } else {
+            d.id.clone()
+        };
         let reasons = serde_json::to_string(&d.reasons).unwrap_or_else(|_| "[]".to_owned());
         sqlx::query(
             "INSERT INTO decisions (id, at, source, environment, team_id, workload_id, workload, artifact_digest,
@@ -677,7 +690,9 @@ impl Store {
         .fetch_optional(self.pool())
         .await?;
         Ok(row
-            .map(|r| Ok::<_, sqlx::Error>((r.try_get("environment_id")?, r.try_get("application_id")?)))
+            .map(|r| {
+                Ok::<_, sqlx::Error>((r.try_get("environment_id")?, r.try_get("application_id")?))
+            })
             .transpose()?)
     }
 }

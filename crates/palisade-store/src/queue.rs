@@ -193,8 +193,14 @@ impl Store {
             .bind(job_id)
             .fetch_optional(self.pool())
             .await?;
-        row.map(|r| Ok((r.try_get("state")?, r.try_get("result")?, r.try_get("last_error")?)))
-            .transpose()
+        row.map(|r| {
+            Ok((
+                r.try_get("state")?,
+                r.try_get("result")?,
+                r.try_get("last_error")?,
+            ))
+        })
+        .transpose()
     }
 
     /// Jobs by state.
