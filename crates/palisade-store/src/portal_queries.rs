@@ -370,11 +370,13 @@ impl Store {
             .bind(first_seen)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("UPDATE finding_events SET at = $2 WHERE finding_id = $1 AND kind = 'detected'")
-            .bind(finding_id)
-            .bind(first_seen)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE finding_events SET at = $2 WHERE finding_id = $1 AND kind = 'detected'",
+        )
+        .bind(finding_id)
+        .bind(first_seen)
+        .execute(&mut *tx)
+        .await?;
         if let Some((at, reason)) = resolved {
             let prev: Option<String> = sqlx::query("SELECT state FROM findings WHERE id = $1")
                 .bind(finding_id)
@@ -413,11 +415,13 @@ impl Store {
         workload_id: &str,
         at: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE deployments SET started_at = $2 WHERE workload_id = $1 AND ended_at IS NULL")
-            .bind(workload_id)
-            .bind(at)
-            .execute(self.pool())
-            .await?;
+        sqlx::query(
+            "UPDATE deployments SET started_at = $2 WHERE workload_id = $1 AND ended_at IS NULL",
+        )
+        .bind(workload_id)
+        .bind(at)
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 }
