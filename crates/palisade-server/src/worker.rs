@@ -23,7 +23,8 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::analysis;
 
-/// How long a claimed job is held before another worker may take it.
+/// How long a claimed job is held, by default, before another worker may
+/// take it.
 pub const LEASE_MS: i64 = 30_000;
 
 /// How often idle workers look for jobs queued by other processes.
@@ -98,10 +99,11 @@ pub async fn audit(state: &AppState) -> Result<usize, StoreError> {
     Ok(n)
 }
 
-/// Claims and runs jobs until none is ready.
-pub async fn drain(state: &AppState, worker: &str) -> Result<usize, StoreError> {
+/// Claims and runs jobs until none is ready, holding each for `lease_ms`
+/// (renewed every third of it while the job runs).
+pub async fn drain(state: &AppState, worker: &str, lease_ms: i64) -> Result<usize, StoreError> {
     let mut ran = 0;
-    while let Some(job) = state.store.claim(worker, LEASE_MS).await? {
+    while let Some(job) = state.store.claim(worker, lease_ms).await? {
         ran += 1;
         let renew = {
             let store = state.store.clone();
@@ -150,6 +152,8 @@ pub struct WorkerOptions {
     pub workers: usize,
     /// How often to sweep exceptions and audit running deployments.
     pub sweep_every: Duration,
+    /// How long a claimed job is held before another worker may take it.
+    pub lease: Duration,
 }
 
 impl Default for WorkerOptions {
@@ -157,6 +161,7 @@ impl Default for WorkerOptions {
         WorkerOptions {
             workers: 2,
             sweep_every: Duration::from_secs(300),
+            lease: Duration::from_millis(LEASE_MS.unsigned_abs()),
         }
     }
 }
@@ -168,6 +173,9 @@ pub fn spawn(
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let process = format!("{}-{}", hostname(), std::process::id());
+    let lease_ms = i64::try_from(options.lease.as_millis())
+        .unwrap_or(LEASE_MS)
+        .max(1000);
     let mut handles = Vec::new();
     for i in 0..options.workers.max(1) {
         let state = state.clone();
@@ -178,7 +186,7 @@ pub fn spawn(
                 if *stop.borrow() {
                     break;
                 }
-                if let Err(e) = drain(&state, &name).await {
+                if let Err(e) = drain(&state, &name, lease_ms).await {
                     tracing::warn!(worker = %name, error = %e, "worker error");
                 }
                 tokio::select! {

@@ -60,6 +60,7 @@ async fn org(store: palisade_store::Store) -> Org {
         Some(WorkerOptions {
             workers: 1,
             sweep_every: Duration::from_secs(3600),
+            ..WorkerOptions::default()
         }),
     )
     .await;

@@ -45,6 +45,18 @@ pub struct GlobalArgs {
     /// Log level filter for diagnostics on stderr (`info`, `debug`, `palisade=trace`...).
     #[arg(long, global = true, env = "PALISADE_LOG", default_value = "warn")]
     pub log: String,
+    /// Log lines as text, or as JSON objects (one per line) for log shippers.
+    #[arg(long, global = true, env = "PALISADE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// How diagnostics are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 impl GlobalArgs {
@@ -75,6 +87,9 @@ pub enum Command {
     /// Scan an SBOM or inventory for known vulnerabilities; exit 1 at `--fail-on`.
     #[cfg(feature = "advisory")]
     Scan(cmd::scan::ScanArgs),
+    /// Import other scanners' outputs (SARIF, Trivy, Grype, osv-scanner, ZAP, Falco) and merge them.
+    #[cfg(feature = "findings")]
+    Import(cmd::import::ImportArgs),
     /// Evaluate, test, list and compare Rego policies.
     #[cfg(feature = "policy")]
     #[command(subcommand)]
@@ -99,8 +114,12 @@ pub enum Command {
 }
 
 fn main() -> ExitCode {
+    // `import --format sarif` names the input format (see cmd::import).
+    #[cfg(feature = "findings")]
+    let cli = Cli::parse_from(cmd::import::scanner_format_args(std::env::args_os()));
+    #[cfg(not(feature = "findings"))]
     let cli = Cli::parse();
-    init_logging(&cli.global.log);
+    init_logging(&cli.global.log, cli.global.log_format);
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
@@ -118,6 +137,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Db(c) => cmd::db::run(c, &global),
         #[cfg(feature = "advisory")]
         Command::Scan(a) => cmd::scan::run(a, &global),
+        #[cfg(feature = "findings")]
+        Command::Import(a) => cmd::import::run(a, &global),
         #[cfg(feature = "policy")]
         Command::Policy(c) => cmd::policy::run(c, &global),
         #[cfg(feature = "policy")]
@@ -133,12 +154,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn init_logging(filter: &str) {
+fn init_logging(filter: &str, format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
+        .with_target(false);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
 }

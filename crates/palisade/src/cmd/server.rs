@@ -49,6 +49,10 @@ pub struct ServerArgs {
     /// on the same PostgreSQL does the work).
     #[arg(long, default_value_t = 2)]
     pub workers: usize,
+    /// Seconds a worker holds a job before another process may take it over
+    /// (a killed process's jobs run again after this).
+    #[arg(long, default_value_t = 30)]
+    pub job_lease_seconds: u64,
     /// Seconds between sweeps (expired exceptions, audit of what runs).
     #[arg(long, default_value_t = 300)]
     pub sweep_seconds: u64,
@@ -114,6 +118,7 @@ async fn serve(args: ServerArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode
     let workers = (args.workers > 0).then(|| palisade_server::worker::WorkerOptions {
         workers: args.workers,
         sweep_every: Duration::from_secs(args.sweep_seconds.max(1)),
+        lease: Duration::from_secs(args.job_lease_seconds.max(1)),
     });
     palisade_server::serve_with(
         listener,
