@@ -725,6 +725,41 @@ mod tests {
         assert_eq!((a.score, a.priority, a.due), (8.0, Priority::P4, None));
     }
 
+    /// The examples table of `docs/prioritisation.md`.
+    #[test]
+    fn documented_examples() {
+        let unknown = (None, None, None);
+        let epss = |e: f64| Some(e);
+        let rows: [(Signals, f64, Priority); 6] = [
+            (
+                signals(Some(98), epss(0.2), false, unknown),
+                73.2,
+                Priority::P1,
+            ),
+            (
+                signals(Some(98), epss(0.0004), false, unknown),
+                49.2,
+                Priority::P3,
+            ),
+            (
+                signals(Some(75), epss(0.005), false, unknown),
+                46.0,
+                Priority::P3,
+            ),
+            (
+                signals(Some(75), epss(0.005), false, (Some(true), Some(true), None)),
+                54.0,
+                Priority::P2,
+            ),
+            (signals(Some(53), None, true, unknown), 71.2, Priority::P1),
+            (signals(None, None, false, unknown), 32.0, Priority::P3),
+        ];
+        for (s, score, priority) in rows {
+            let a = assess(&s, &Policy::default());
+            assert_eq!((a.score, a.priority), (score, priority), "{}", a.explain());
+        }
+    }
+
     #[test]
     fn kev_floor_lifts_a_low_score() {
         let s = Signals {

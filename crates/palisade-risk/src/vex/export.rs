@@ -635,7 +635,10 @@ pub fn export_cyclonedx(
 
     let serial = match &options.id {
         Some(id) if is_urn_uuid(id) => id.clone(),
-        _ => format!("urn:uuid:{}", uuid(&digest("cyclonedx", &kept, options))),
+        _ => {
+            let kind = format!("cyclonedx-{}", spec.as_str());
+            format!("urn:uuid:{}", uuid(&digest(&kind, &kept, options)))
+        }
     };
     let tools = if spec == CycloneDxSpec::V1_4 {
         json!([{ "name": options.tooling }])
@@ -660,6 +663,7 @@ pub fn export_cyclonedx(
     }
     doc.insert("vulnerabilities".into(), Value::Array(vulnerabilities));
     skipped.sort_by_key(|s| s.statement);
+    degraded.sort_by_key(|s| s.statement);
     Ok(finish(&Value::Object(doc), kept.len(), skipped, degraded))
 }
 
