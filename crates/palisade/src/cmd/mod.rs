@@ -7,6 +7,8 @@ pub mod attest;
 pub mod db;
 #[cfg(feature = "policy")]
 pub mod gate;
+#[cfg(feature = "findings")]
+pub mod import;
 #[cfg(feature = "policy")]
 pub mod policy;
 #[cfg(feature = "sbom")]
