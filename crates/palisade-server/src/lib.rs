@@ -159,9 +159,39 @@ pub async fn serve(
     serve_with(listener, state, Router::new(), shutdown, grace, None).await
 }
 
-/// [`serve`] with background workers.
+/// [`serve`] with extra routes and background workers.
 pub async fn serve_with(
     listener: TcpListener,
+    state: AppState,
+    extra: Router<AppState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
+    workers: Option<worker::WorkerOptions>,
+) -> Result<(), ServerError> {
+    serve_tls(listener, None, state, extra, shutdown, grace, workers).await
+}
+
+/// TLS settings from a PEM certificate chain and private key.
+pub async fn tls_config(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<axum_server::tls_rustls::RustlsConfig, ServerError> {
+    axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+        .await
+        .map_err(|e| {
+            ServerError::Config(format!(
+                "TLS certificate {} / key {}: {e}",
+                cert.display(),
+                key.display()
+            ))
+        })
+}
+
+/// [`serve_with`] over TLS when `tls` is given (the admission webhook must
+/// be served over HTTPS).
+pub async fn serve_tls(
+    listener: TcpListener,
+    tls: Option<axum_server::tls_rustls::RustlsConfig>,
     state: AppState,
     extra: Router<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -181,8 +211,26 @@ pub async fn serve_with(
         flag.store(true, std::sync::atomic::Ordering::SeqCst);
         let _ = tx.send(());
     };
-    let server = axum::serve(listener, router).with_graceful_shutdown(signal);
-    let server = tokio::spawn(async move { server.await });
+    let server = match tls {
+        None => {
+            let server = axum::serve(listener, router).with_graceful_shutdown(signal);
+            tokio::spawn(async move { server.await })
+        }
+        Some(config) => {
+            let handle = axum_server::Handle::new();
+            let h2 = handle.clone();
+            tokio::spawn(async move {
+                signal.await;
+                h2.graceful_shutdown(Some(grace));
+            });
+            let std_listener = listener.into_std().map_err(ServerError::Serve)?;
+            let server = axum_server::from_tcp_rustls(std_listener, config)
+                .map_err(ServerError::Serve)?
+                .handle(handle)
+                .serve(router.into_make_service());
+            tokio::spawn(server)
+        }
+    };
     // Once shutdown begins, give in-flight requests `grace` to finish.
     let _ = rx.await;
     let _ = stop_tx.send(true);

@@ -670,3 +670,93 @@ async fn exceptions_need_a_second_person_and_admission_decides_from_the_store() 
         db.finish().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serves_the_webhook_over_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-days",
+            "1",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output();
+    let curl = std::process::Command::new("curl").arg("--version").output();
+    if !matches!(&made, Ok(o) if o.status.success()) || curl.is_err() {
+        eprintln!("SKIPPED: TLS test needs the openssl and curl commands");
+        return;
+    }
+    let db = test_support::sqlite().await;
+    let state = AppState::new(db.store.clone()).unwrap();
+    let listener = palisade_server::bind("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let tls = palisade_server::tls_config(&cert, &key).await.unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(palisade_server::serve_tls(
+        listener,
+        Some(tls),
+        state,
+        palisade_server::Router::new(),
+        async {
+            let _ = rx.await;
+        },
+        Duration::from_secs(5),
+        None,
+    ));
+    let body = review(
+        "tls-1",
+        "default",
+        "Pod",
+        json!({"spec": {"containers": [{"name": "a", "image": "x:1"}]}}),
+    )
+    .to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("curl")
+            .args(["-sS", "--cacert"])
+            .arg(&cert)
+            .args([
+                "-H",
+                "Content-Type: application/json",
+                "--data-binary",
+                &body,
+            ])
+            .arg(format!(
+                "https://127.0.0.1:{port}/k8s/admission?environment=prod"
+            ))
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let resp: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(resp["response"]["uid"], "tls-1");
+    assert_eq!(
+        resp["response"]["allowed"], false,
+        "an unknown tag in prod: {resp}"
+    );
+    let _ = tx.send(());
+    server.await.unwrap().unwrap();
+    db.finish().await;
+}

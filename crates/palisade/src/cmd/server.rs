@@ -49,6 +49,13 @@ pub struct ServerArgs {
     /// on the same PostgreSQL does the work).
     #[arg(long, default_value_t = 2)]
     pub workers: usize,
+    /// TLS certificate chain (PEM); with --tls-key, the server speaks HTTPS
+    /// (required for the Kubernetes admission webhook).
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// Seconds a worker holds a job before another process may take it over
     /// (a killed process's jobs run again after this).
     #[arg(long, default_value_t = 30)]
@@ -112,16 +119,25 @@ async fn serve(args: ServerArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode
     if let Some(path) = &args.advisories {
         import_advisories(&store, path).await?;
     }
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(c), Some(k)) => Some(palisade_server::tls_config(c, k).await?),
+        _ => None,
+    };
     let listener = palisade_server::bind(args.listen).await?;
     let state = palisade_server::AppState::with(store, engine, trust)?;
-    eprintln!("palisade server listening on http://{}", args.listen);
+    eprintln!(
+        "palisade server listening on {}://{}",
+        if tls.is_some() { "https" } else { "http" },
+        args.listen
+    );
     let workers = (args.workers > 0).then(|| palisade_server::worker::WorkerOptions {
         workers: args.workers,
         sweep_every: Duration::from_secs(args.sweep_seconds.max(1)),
         lease: Duration::from_secs(args.job_lease_seconds.max(1)),
     });
-    palisade_server::serve_with(
+    palisade_server::serve_tls(
         listener,
+        tls,
         state,
         palisade_server::Router::new(),
         shutdown_signal(),
