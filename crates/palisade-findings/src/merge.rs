@@ -221,8 +221,10 @@ impl Classes {
         self.find(n)
     }
 
+    /// Joins the classes of ids `a` and `b` (as written; compared by
+    /// [`id_key`]).
     fn union(&mut self, a: &str, b: &str, why: &str) {
-        let (ra, rb) = (self.root_of(a), self.root_of(b));
+        let (ra, rb) = (self.root_of(&id_key(a)), self.root_of(&id_key(b)));
         if ra == rb {
             return;
         }
@@ -296,14 +298,9 @@ pub fn merge(raw: impl IntoIterator<Item = RawFinding>) -> Merged {
 
     let mut classes = Classes::new();
     for f in &vulns {
-        let own = id_key(&f.rule_id);
-        classes.node(&own);
+        classes.node(&id_key(&f.rule_id));
         for a in &f.aliases {
-            classes.union(
-                &own,
-                &id_key(a),
-                &format!("{} from {}", f.rule_id, f.tool.name),
-            );
+            classes.union(&f.rule_id, a, &format!("from {}", f.tool.name));
         }
     }
     let keys = component_keys(&vulns);
