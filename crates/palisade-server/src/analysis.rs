@@ -139,6 +139,11 @@ fn new_finding(row: &ComponentRow, f: &palisade_advisory::Finding) -> NewFinding
         .map(|s| s.rating.as_str().to_owned())
         .unwrap_or_else(|| "unknown".to_owned());
     let score = f.severity.as_ref().and_then(|s| s.score);
+    let vector = f
+        .severity
+        .as_ref()
+        .filter(|s| s.vector.starts_with("CVSS:") || s.vector.starts_with("AV:"))
+        .map(|s| s.vector.clone());
     NewFinding {
         component_key: row.component_key.clone(),
         component_name: row.name.clone(),
@@ -162,6 +167,7 @@ fn new_finding(row: &ComponentRow, f: &palisade_advisory::Finding) -> NewFinding
         fix_version: f.fix.clone(),
         fixed_versions: f.fixed_versions.clone(),
         sources: vec!["palisade".to_owned()],
+        vector,
     }
 }
 
@@ -241,12 +247,16 @@ pub async fn reanalyse_keys(
         }
     }
     let mut changes = FindingChanges::default();
+    let policy = palisade_risk::priority::Policy::default();
     for (artifact, component_keys) in &scope {
         let rows = by_artifact.get(artifact).map(Vec::as_slice).unwrap_or(&[]);
         let findings = match_rows(&matcher, rows);
         let c = store
             .reconcile_findings(artifact, component_keys, &findings, "palisade", reason)
             .await?;
+        if !c.is_empty() {
+            crate::prioritise::prioritise_artifact(store, &policy, artifact).await?;
+        }
         changes.merge(c);
     }
     Ok((changes, scope.len()))

@@ -175,18 +175,45 @@ pub async fn input_for(
         ..Default::default()
     };
     let mut after: Option<String> = None;
+    let mut stored = Vec::new();
     loop {
         let page = store
             .list_findings(&Scope::All, &filter, after.as_deref(), 500)
             .await?;
-        for f in page.items {
+        stored.extend(page.items);
+        match page.next {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    let cves: Vec<String> = stored
+        .iter()
+        .flat_map(|f| std::iter::once(f.advisory_id.clone()).chain(f.aliases.iter().cloned()))
+        .filter(|i| i.starts_with("CVE-"))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let epss = store.epss_for(&cves).await?;
+    let kev = store.kev_for(&cves).await?;
+    {
+        for f in stored {
+            let names: Vec<&String> = std::iter::once(&f.advisory_id)
+                .chain(f.aliases.iter())
+                .collect();
+            let in_kev = names.iter().any(|n| kev.contains_key(*n));
+            let best_epss = names
+                .iter()
+                .filter_map(|n| epss.get(*n).map(|e| e.score))
+                .fold(None, |acc: Option<f64>, s| {
+                    Some(acc.map_or(s, |a| a.max(s)))
+                });
             input.findings.push(PolicyFinding {
                 id: f.advisory_id,
                 aliases: f.aliases,
                 severity: Severity::parse(&f.severity).unwrap_or(Severity::Unknown),
-                priority: None,
-                kev: false,
-                epss: None,
+                priority: (!f.priority.is_empty()).then(|| f.priority.to_lowercase()),
+                kev: in_kev,
+                epss: best_epss,
                 published: None,
                 age_days: None,
                 fix_available: f.fix_version.is_some() || !f.fixed_versions.is_empty(),
@@ -204,10 +231,6 @@ pub async fn input_for(
                         .map(|(e, _)| e.to_owned()),
                 }),
             });
-        }
-        match page.next {
-            Some(n) => after = Some(n),
-            None => break,
         }
     }
     Ok(input)

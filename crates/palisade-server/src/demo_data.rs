@@ -215,6 +215,14 @@ pub async fn seed_evidence(store: &Store) -> Result<(), StoreError> {
                 actor: "demo".to_owned(),
             })
             .await?;
+        if !out.duplicate {
+            crate::prioritise::prioritise_artifact(
+                store,
+                &palisade_risk::priority::Policy::default(),
+                digest,
+            )
+            .await?;
+        }
         fresh |= !out.duplicate;
     }
     if !fresh {

@@ -18,6 +18,7 @@ pub mod decide;
 pub mod demo;
 pub mod demo_data;
 pub mod error;
+pub mod prioritise;
 pub mod trust;
 pub mod worker;
 

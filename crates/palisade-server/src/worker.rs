@@ -65,6 +65,15 @@ pub async fn run_job(state: &AppState, job: &Job) -> Result<serde_json::Value, S
             let audited = audit(state).await.map_err(|e| e.to_string())?;
             Ok(serde_json::json!({"expired_exceptions": expired, "decisions": audited}))
         }
+        "prioritise" => {
+            let n = crate::prioritise::prioritise_all(
+                &state.store,
+                &palisade_risk::priority::Policy::default(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            Ok(serde_json::json!({"findings": n}))
+        }
         "audit" => {
             let audited = audit(state).await.map_err(|e| e.to_string())?;
             Ok(serde_json::json!({"decisions": audited}))

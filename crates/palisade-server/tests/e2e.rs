@@ -19,6 +19,8 @@ use serde_json::{Value, json};
 const SBOM: &str = include_str!("fixtures/shop-web.cdx.json");
 const ADV_LODASH: &str = include_str!("fixtures/advisory-lodash.osv.json");
 const ADV_REQUESTS: &str = include_str!("fixtures/advisory-requests.osv.json");
+const KEV: &str = include_str!("fixtures/kev.json");
+const EPSS: &str = include_str!("fixtures/epss.csv");
 
 const WEB: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
 const WEB_DEV: &str = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
@@ -266,6 +268,80 @@ async fn sboms_advisories_findings_triage_and_blast_radius() {
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), 5, "pages do not overlap");
+
+        // Every finding is prioritised, with its reasons; production and
+        // the critical CVSS put lodash in prod first.
+        assert!(
+            items
+                .iter()
+                .all(|f| f["priority"].as_str().unwrap().starts_with('P')),
+            "{items:?}"
+        );
+        assert!(!items[0]["factors"].as_array().unwrap().is_empty());
+        // New exploitation data re-ranks: requests (KEV-listed) rises.
+        let before = items
+            .iter()
+            .find(|f| f["component_name"] == "requests")
+            .unwrap()["priority"]
+            .clone();
+        let (s, b) = call_raw(
+            "POST",
+            o.srv.url("/api/v1/feeds/kev"),
+            Some(SEC),
+            Some(KEV.as_bytes().to_vec()),
+        )
+        .await;
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(
+            (b["records"].as_u64(), b["reprioritised"].as_bool()),
+            (Some(1), Some(true)),
+            "{b}"
+        );
+        let (s, b) = call_raw(
+            "POST",
+            o.srv.url("/api/v1/feeds/epss"),
+            Some(SEC),
+            Some(EPSS.as_bytes().to_vec()),
+        )
+        .await;
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(b["records"], 2);
+        let (s, b) = call_raw(
+            "POST",
+            o.srv.url("/api/v1/feeds/kev"),
+            Some(SEC),
+            Some(b"{\"vulnerabilities\": 3}".to_vec()),
+        )
+        .await;
+        assert_eq!(s, 400, "{b}");
+        let (_, b) = call(
+            "GET",
+            o.srv.url("/api/v1/findings?package=pkg:pypi/requests"),
+            Some(SEC),
+            None,
+        )
+        .await;
+        let req = &b["items"][0];
+        assert!(
+            req["priority"].as_str().unwrap() <= "P2",
+            "KEV is never below P2: {req}"
+        );
+        assert!(
+            req["priority"].as_str().unwrap() < before.as_str().unwrap(),
+            "{before} -> {req}"
+        );
+        assert!(
+            req["factors"].to_string().contains("KEV"),
+            "{}",
+            req["factors"]
+        );
+        let (_, b) = call("GET", o.srv.url("/api/v1/findings"), Some(SEC), None).await;
+        let items: Vec<Value> = b["items"].as_array().unwrap().clone();
+        let ranks: Vec<i64> = items.iter().map(|f| f["rank"].as_i64().unwrap()).collect();
+        assert!(
+            ranks.windows(2).all(|w| w[0] >= w[1]),
+            "most urgent first: {ranks:?}"
+        );
 
         // Team isolation: alice (shop) sees shop's findings only.
         let (_, b) = call("GET", o.srv.url("/api/v1/findings"), Some(ALICE), None).await;

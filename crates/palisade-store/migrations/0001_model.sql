@@ -151,6 +151,10 @@ CREATE TABLE findings (
     resolved_at       BIGINT,
     resolution        TEXT,
     rank              BIGINT NOT NULL DEFAULT 0,
+    vector            TEXT,
+    priority          TEXT NOT NULL DEFAULT '',
+    due_at            BIGINT,
+    factors           TEXT NOT NULL DEFAULT '[]',
     UNIQUE (artifact_digest, component_key, advisory_id)
 );
 CREATE INDEX findings_artifact_state ON findings (artifact_digest, state);
@@ -186,6 +190,23 @@ CREATE TABLE namespaces (
     environment_id  TEXT NOT NULL REFERENCES environments (id),
     application_id  TEXT NOT NULL REFERENCES applications (id),
     PRIMARY KEY (cluster, namespace)
+);
+
+-- Exploit prediction (FIRST's EPSS) and known exploitation (CISA's KEV),
+-- imported from their published files; prioritisation reads them.
+CREATE TABLE epss_scores (
+    cve         TEXT PRIMARY KEY,
+    score       DOUBLE PRECISION NOT NULL,
+    percentile  DOUBLE PRECISION NOT NULL,
+    score_date  TEXT
+);
+
+CREATE TABLE kev_entries (
+    cve         TEXT PRIMARY KEY,
+    date_added  TEXT NOT NULL,
+    due_date    TEXT,
+    ransomware  BIGINT NOT NULL DEFAULT 0,
+    name        TEXT NOT NULL DEFAULT ''
 );
 
 -- Small counters and settings shared by every process.

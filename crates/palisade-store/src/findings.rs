@@ -96,6 +96,9 @@ pub struct NewFinding {
     pub sources: Vec<String>,
     /// Sort rank: higher is more urgent.
     pub rank: i64,
+    /// The CVSS vector the severity comes from, when there is one.
+    #[serde(default)]
+    pub vector: Option<String>,
 }
 
 /// A stored finding.
@@ -145,6 +148,14 @@ pub struct Finding {
     pub resolution: Option<String>,
     /// Sort rank.
     pub rank: i64,
+    /// The CVSS vector.
+    pub vector: Option<String>,
+    /// `P1` to `P4` (empty until prioritised).
+    pub priority: String,
+    /// When the fix is due (ms), by the SLA of its priority.
+    pub due_at: Option<i64>,
+    /// Why it ranks where it does (JSON list of factors).
+    pub factors: serde_json::Value,
 }
 
 /// One event in a finding's history.
@@ -328,7 +339,7 @@ const FINDING_COLUMNS: &str =
     "f.id, f.artifact_digest, f.component_key, f.component_name, f.component_version,
     f.purl, f.package_key, f.advisory_id, f.aliases, f.summary, f.severity, f.score, f.fix_version,
     f.fixed_versions, f.sources, f.state, f.justification, f.first_seen, f.updated_at,
-    f.resolved_at, f.resolution, f.rank";
+    f.resolved_at, f.resolution, f.rank, f.vector, f.priority, f.due_at, f.factors";
 
 fn json_list(r: &AnyRow, col: &'static str) -> Result<Vec<String>, StoreError> {
     let s: String = r.try_get(col)?;
@@ -363,6 +374,16 @@ fn finding_from(r: &AnyRow) -> Result<Finding, StoreError> {
         resolved_at: r.try_get("resolved_at")?,
         resolution: r.try_get("resolution")?,
         rank: r.try_get("rank")?,
+        vector: r.try_get("vector")?,
+        priority: r.try_get("priority")?,
+        due_at: r.try_get("due_at")?,
+        factors: {
+            let text: String = r.try_get("factors")?;
+            serde_json::from_str(&text).map_err(|source| StoreError::Json {
+                what: "findings.factors",
+                source,
+            })?
+        },
     })
 }
 
@@ -1013,8 +1034,8 @@ async fn reconcile(
                     || f.aliases != aliases
                     || f.summary != nf.summary
                     || f.sources != sources
-                    || f.rank != nf.rank
-                    || f.score != nf.score;
+                    || f.score != nf.score
+                    || f.vector != nf.vector;
                 let reopen = f.state == "resolved";
                 if !changed && !reopen {
                     changes.unchanged += 1;
@@ -1025,7 +1046,7 @@ async fn reconcile(
                      fix_version = $6, fixed_versions = $7, sources = $8, rank = $9, updated_at = $10,
                      state = CASE WHEN state = 'resolved' THEN 'open' ELSE state END,
                      resolved_at = NULL, resolution = NULL,
-                     component_version = $11, purl = $12
+                     component_version = $11, purl = $12, vector = $13
                      WHERE id = $1",
                 )
                 .bind(&f.id)
@@ -1040,6 +1061,7 @@ async fn reconcile(
                 .bind(now)
                 .bind(nf.component_version.as_deref())
                 .bind(nf.purl.as_deref())
+                .bind(nf.vector.as_deref())
                 .execute(&mut **tx)
                 .await?;
                 for id in merged_ids.difference(sids) {
@@ -1098,8 +1120,8 @@ async fn reconcile(
                 let inserted = sqlx::query(
                     "INSERT INTO findings (id, artifact_digest, component_key, component_name, component_version, purl,
                         package_key, advisory_id, aliases, summary, severity, score, fix_version, fixed_versions,
-                        sources, state, first_seen, updated_at, rank)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'open', $16, $16, $17)
+                        sources, state, first_seen, updated_at, rank, vector)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'open', $16, $16, $17, $18)
                      ON CONFLICT (artifact_digest, component_key, advisory_id) DO NOTHING",
                 )
                 .bind(&id)
@@ -1119,6 +1141,7 @@ async fn reconcile(
                 .bind(to_json(&nf.sources))
                 .bind(now)
                 .bind(nf.rank)
+                .bind(nf.vector.as_deref())
                 .execute(&mut **tx)
                 .await?
                 .rows_affected();

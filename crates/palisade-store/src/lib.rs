@@ -18,6 +18,7 @@ pub mod governance;
 pub mod model;
 pub mod portal_queries;
 pub mod queue;
+pub mod risk;
 mod sql;
 #[cfg(feature = "test-support")]
 pub mod test_support;

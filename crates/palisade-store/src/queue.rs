@@ -223,3 +223,16 @@ impl Store {
         Ok(stats)
     }
 }
+
+impl Store {
+    /// How many jobs of `kind` are queued or running.
+    pub async fn pending_jobs(&self, kind: &str) -> Result<i64, StoreError> {
+        let r = sqlx::query(
+            "SELECT COUNT(*) AS n FROM jobs WHERE kind = $1 AND state IN ('queued', 'running')",
+        )
+        .bind(kind)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(r.try_get("n")?)
+    }
+}

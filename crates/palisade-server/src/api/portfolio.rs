@@ -389,6 +389,13 @@ async fn report_deployment(
     s.store
         .audit(&caller.actor(), "deployment.report", &d.id, Some(&b.digest))
         .await?;
+    // Where it runs changes how urgent its findings are.
+    crate::prioritise::prioritise_artifact(
+        &s.store,
+        &palisade_risk::priority::Policy::default(),
+        &b.digest,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(d.into())))
 }
 

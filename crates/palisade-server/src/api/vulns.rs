@@ -29,6 +29,153 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_findings))
         .routes(routes!(get_finding))
         .routes(routes!(triage_finding))
+        .routes(routes!(import_epss))
+        .routes(routes!(import_kev))
+        .routes(routes!(feed_status))
+}
+
+/// What a feed import stored.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedImported {
+    /// Records stored.
+    records: usize,
+    /// The feed's own date or version.
+    version: Option<String>,
+    /// Whether every finding was re-prioritised before the answer (false:
+    /// it goes on in the background).
+    reprioritised: bool,
+    /// Warnings (a count that disagrees with the content...).
+    warnings: Vec<String>,
+}
+
+/// Queues the re-prioritisation of every finding and waits (up to a
+/// minute) until no such job is pending. Returns whether it finished.
+async fn reprioritise(s: &AppState) -> ApiResult<bool> {
+    s.store
+        .enqueue(
+            "prioritise",
+            "{}",
+            Some("prioritise"),
+            palisade_store::now_ms(),
+        )
+        .await?;
+    s.jobs_ready.notify_waiters();
+    let started = std::time::Instant::now();
+    loop {
+        if s.store.pending_jobs("prioritise").await? == 0 {
+            return Ok(true);
+        }
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            return Ok(false);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// Imports FIRST's EPSS scores (the published CSV, plain or gzipped); all
+/// findings are re-prioritised.
+#[utoipa::path(post, path = "/api/v1/feeds/epss", tag = "vulnerabilities",
+    request_body(content = String, description = "epss_scores-YYYY-MM-DD.csv(.gz)", content_type = "text/csv"),
+    responses((status = 200, body = FeedImported), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn import_epss(
+    State(s): State<AppState>,
+    caller: Caller,
+    body: Bytes,
+) -> ApiResult<Json<FeedImported>> {
+    caller.require(&[Role::Admin, Role::Security])?;
+    let data = tokio::task::spawn_blocking(move || palisade_risk::epss::parse_csv(&body))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| ApiError::invalid(e.to_string()))?;
+    let rows: Vec<palisade_store::risk::EpssRow> = data
+        .scores
+        .iter()
+        .map(|(cve, sc)| palisade_store::risk::EpssRow {
+            cve: cve.clone(),
+            score: sc.epss,
+            percentile: sc.percentile,
+        })
+        .collect();
+    s.store
+        .replace_epss(&rows, data.score_date.as_deref())
+        .await?;
+    s.store
+        .audit(
+            &caller.actor(),
+            "feeds.epss",
+            &format!("{} scores", rows.len()),
+            data.score_date.as_deref(),
+        )
+        .await?;
+    let reprioritised = reprioritise(&s).await?;
+    Ok(Json(FeedImported {
+        records: rows.len(),
+        version: data.score_date.clone().or(data.model_version.clone()),
+        reprioritised,
+        warnings: Vec::new(),
+    }))
+}
+
+/// Imports CISA's Known Exploited Vulnerabilities catalogue (its JSON);
+/// all findings are re-prioritised.
+#[utoipa::path(post, path = "/api/v1/feeds/kev", tag = "vulnerabilities",
+    request_body(content = Object, description = "known_exploited_vulnerabilities.json"),
+    responses((status = 200, body = FeedImported), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn import_kev(
+    State(s): State<AppState>,
+    caller: Caller,
+    body: Bytes,
+) -> ApiResult<Json<FeedImported>> {
+    caller.require(&[Role::Admin, Role::Security])?;
+    let catalog =
+        palisade_risk::kev::parse_catalog(&body).map_err(|e| ApiError::invalid(e.to_string()))?;
+    let rows: Vec<palisade_store::risk::KevRow> = catalog
+        .vulnerabilities
+        .iter()
+        .map(|k| palisade_store::risk::KevRow {
+            cve: k.cve_id.clone(),
+            date_added: k.date_added.to_string(),
+            due_date: k.due_date.map(|d| d.to_string()),
+            ransomware: matches!(
+                k.known_ransomware_campaign_use,
+                palisade_risk::kev::RansomwareUse::Known
+            ),
+            name: k.vulnerability_name.clone(),
+        })
+        .collect();
+    s.store.replace_kev(&rows).await?;
+    s.store
+        .audit(
+            &caller.actor(),
+            "feeds.kev",
+            &format!("{} entries", rows.len()),
+            Some(&catalog.catalog_version),
+        )
+        .await?;
+    let reprioritised = reprioritise(&s).await?;
+    Ok(Json(FeedImported {
+        records: rows.len(),
+        version: Some(catalog.catalog_version.clone()),
+        reprioritised,
+        warnings: catalog.warnings.clone(),
+    }))
+}
+
+/// What the prioritisation feeds hold.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedStatus {
+    epss_scores: i64,
+    kev_entries: i64,
+}
+
+/// Counts of stored EPSS scores and KEV listings.
+#[utoipa::path(get, path = "/api/v1/feeds", tag = "vulnerabilities", responses((status = 200, body = FeedStatus)))]
+async fn feed_status(State(s): State<AppState>, _caller: Caller) -> ApiResult<Json<FeedStatus>> {
+    let (epss_scores, kev_entries) = s.store.feed_counts().await?;
+    Ok(Json(FeedStatus {
+        epss_scores,
+        kev_entries,
+    }))
 }
 
 /// Where an uploaded SBOM belongs.
@@ -125,6 +272,14 @@ async fn upload_sbom(
         actor: caller.actor(),
     };
     let out = s.store.ingest_sbom(&ingest).await?;
+    if !out.duplicate {
+        crate::prioritise::prioritise_artifact(
+            &s.store,
+            &palisade_risk::priority::Policy::default(),
+            &artifact,
+        )
+        .await?;
+    }
     if !out.duplicate {
         s.store
             .audit(
