@@ -1,0 +1,336 @@
+//! The platform server's end-to-end benchmark (run by `bench/server/run.sh`):
+//! a synthetic portfolio built from the corpus SBOMs, on SQLite and on
+//! PostgreSQL, measuring
+//! - SBOM ingest rate through the API (upload, parse, match, store);
+//! - the time from importing one new advisory to updated findings across
+//!   the portfolio (the API call waits for the re-analysis job);
+//! - admission webhook latency, p50 and p99, under concurrent clients.
+//!
+//! Usage: bench_server [--artifacts N] [--clients C] [--reviews R]
+//!        [--postgres ADMIN_URL] [--corpus DIR]
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use palisade_server::worker::WorkerOptions;
+use palisade_server::{AppState, Router, bind, serve_with};
+use palisade_store::tokens::Role;
+use serde_json::{Value, json};
+
+const TOKEN: &str = "bench-admin-token-000000";
+
+struct Args {
+    artifacts: usize,
+    clients: usize,
+    reviews: usize,
+    postgres: Option<String>,
+    corpus: PathBuf,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        artifacts: 10_000,
+        clients: 100,
+        reviews: 10_000,
+        postgres: std::env::var("PALISADE_TEST_POSTGRES").ok(),
+        corpus: std::env::var("PALISADE_CORPUS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| PathBuf::from("../shared/corpus")),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(k) = it.next() {
+        let v = it.next().unwrap_or_default();
+        match k.as_str() {
+            "--artifacts" => a.artifacts = v.parse().unwrap(),
+            "--clients" => a.clients = v.parse().unwrap(),
+            "--reviews" => a.reviews = v.parse().unwrap(),
+            "--postgres" => a.postgres = Some(v).filter(|v| !v.is_empty()),
+            "--corpus" => a.corpus = PathBuf::from(v),
+            other => panic!("unknown option {other}"),
+        }
+    }
+    a
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(300)))
+        .build()
+        .into()
+}
+
+fn post(agent: &ureq::Agent, url: &str, body: Vec<u8>) -> (u16, Value) {
+    let resp = agent
+        .post(url)
+        .header("Authorization", &format!("Bearer {TOKEN}"))
+        .header("Content-Type", "application/json")
+        .send(&body[..])
+        .unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.into_body().read_to_string().unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+/// The corpus SBOMs the portfolio is built from (CycloneDX JSON with
+/// components).
+fn corpus_sboms(corpus: &Path) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for rel in [
+        "sbom/cyclonedx/juice-shop/v11.1.2/bom.json",
+        "sbom/cyclonedx/dropwizard-1.3.15/bom.json",
+        "sbom/cyclonedx/laravel-7.12.0/bom.1.4.json",
+        "sbom/cyclonedx/proton-bridge/proton-bridge-v1.8.0.bom.json",
+        "sbom/cyclonedx/cern-lhc-vdm-editor-e564943/bom.json",
+        "sbom/cyclonedx/juice-shop/via_npm/flat/bom.1.4.json",
+    ] {
+        if let Ok(b) = std::fs::read(corpus.join(rel)) {
+            out.push(b);
+        }
+    }
+    out
+}
+
+fn corpus_advisories(corpus: &Path) -> Vec<Value> {
+    let mut out = Vec::new();
+    for eco in ["npm", "PyPI", "Go", "crates.io"] {
+        let Ok(dir) = std::fs::read_dir(corpus.join("osv").join(eco)) else {
+            continue;
+        };
+        for e in dir.flatten() {
+            if e.path().extension().is_some_and(|x| x == "json")
+                && let Ok(b) = std::fs::read(e.path())
+                && let Ok(v) = serde_json::from_slice::<Value>(&b)
+                && v.get("id").is_some()
+            {
+                out.push(v);
+            }
+        }
+    }
+    out
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+async fn run(label: &str, store: palisade_store::Store, a: &Args) {
+    let sboms = corpus_sboms(&a.corpus);
+    assert!(!sboms.is_empty(), "no corpus SBOMs under {}", a.corpus.display());
+    let advisories = corpus_advisories(&a.corpus);
+    let state = AppState::new(store.clone()).unwrap();
+    palisade_server::sync_environments(&store, &state.engine, &["prod".to_owned()])
+        .await
+        .unwrap();
+    store.insert_token("bench", Role::Admin, None, TOKEN).await.unwrap();
+    let listener = bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve_with(
+        listener,
+        state,
+        Router::new(),
+        async {
+            let _ = rx.await;
+        },
+        Duration::from_secs(10),
+        Some(WorkerOptions {
+            workers: 1,
+            sweep_every: Duration::from_secs(86_400),
+            ..WorkerOptions::default()
+        }),
+    ));
+
+    // Advisories first, so every upload is matched.
+    let b = base.clone();
+    let adv = advisories.clone();
+    let (t_adv, n_adv) = tokio::task::spawn_blocking(move || {
+        let agent = agent();
+        let started = Instant::now();
+        for chunk in adv.chunks(500) {
+            let (s, body) = post(&agent, &format!("{b}/api/v1/advisories"), serde_json::to_vec(chunk).unwrap());
+            assert_eq!(s, 200, "{body}");
+        }
+        (started.elapsed(), adv.len())
+    })
+    .await
+    .unwrap();
+    println!("[{label}] imported {n_adv} advisories in {:.1} s", t_adv.as_secs_f64());
+
+    // The portfolio: N artifacts, each one of the corpus SBOMs under its own
+    // digest, uploaded by 4 concurrent CI clients.
+    let sboms = Arc::new(sboms);
+    let n = a.artifacts;
+    let started = Instant::now();
+    let mut handles = Vec::new();
+    let uploaders = 4;
+    let components = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    for u in 0..uploaders {
+        let b = base.clone();
+        let sboms = sboms.clone();
+        let components = components.clone();
+        handles.push(tokio::task::spawn_blocking(move || {
+            let agent = agent();
+            for i in (u..n).step_by(uploaders) {
+                let digest = format!("sha256:{i:064x}");
+                let doc = &sboms[i % sboms.len()];
+                let (s, body) = post(
+                    &agent,
+                    &format!("{b}/api/v1/sboms?artifact={digest}&name=registry.example/app{i}:1.0"),
+                    doc.clone(),
+                );
+                assert!(s == 201 || s == 200, "{s} {body}");
+                components.fetch_add(body["components"].as_u64().unwrap_or(0), std::sync::atomic::Ordering::Relaxed);
+            }
+        }));
+    }
+    for h in handles {
+        h.await.unwrap();
+    }
+    let t_ingest = started.elapsed();
+    let comps = components.load(std::sync::atomic::Ordering::Relaxed);
+    println!(
+        "[{label}] ingested {n} SBOMs ({comps} components) in {:.1} s: {:.1} SBOMs/s, {:.0} components/s",
+        t_ingest.as_secs_f64(),
+        n as f64 / t_ingest.as_secs_f64(),
+        comps as f64 / t_ingest.as_secs_f64()
+    );
+
+    // One new advisory touching a package most of the portfolio runs.
+    let b = base.clone();
+    let (t_new, result) = tokio::task::spawn_blocking(move || {
+        let agent = agent();
+        let doc = json!({"id": "BENCH-0001", "modified": "2026-11-25T00:00:00Z", "summary": "bench",
+            "affected": [
+                {"package": {"ecosystem": "npm", "name": "lodash"}, "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "99.0.0"}]}]},
+                {"package": {"ecosystem": "Maven", "name": "com.fasterxml.jackson.core:jackson-databind"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "99.0.0"}]}]},
+                {"package": {"ecosystem": "Packagist", "name": "symfony/http-foundation"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "99.0.0"}]}]},
+                {"package": {"ecosystem": "Go", "name": "golang.org/x/net"}, "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "99.0.0"}]}]}
+            ]});
+        let started = Instant::now();
+        let (s, body) = post(&agent, &format!("{b}/api/v1/advisories"), serde_json::to_vec(&doc).unwrap());
+        assert_eq!(s, 200, "{body}");
+        (started.elapsed(), body)
+    })
+    .await
+    .unwrap();
+    println!(
+        "[{label}] one new advisory -> updated findings across the portfolio: {:.0} ms ({} new findings)",
+        t_new.as_secs_f64() * 1000.0,
+        result["new_findings"]
+    );
+
+    // Admission: 500 workloads in prod run portfolio artifacts; clients send
+    // reviews for pinned images.
+    let workloads = 500.min(n);
+    let b = base.clone();
+    tokio::task::spawn_blocking(move || {
+        let agent = agent();
+        for i in 0..workloads {
+            let digest = format!("sha256:{i:064x}");
+            let (s, body) = post(
+                &agent,
+                &format!("{b}/api/v1/deployments"),
+                serde_json::to_vec(&json!({"team": format!("team{}", i % 10), "application": format!("app{i}"),
+                    "environment": "prod", "namespace": format!("ns{}", i % 10), "name": format!("w{i}"),
+                    "image": format!("registry.example/app{i}:1.0"), "digest": digest}))
+                .unwrap(),
+            );
+            assert_eq!(s, 201, "{body}");
+        }
+    })
+    .await
+    .unwrap();
+    let reviews = a.reviews;
+    let clients = a.clients;
+    let started = Instant::now();
+    let mut handles = Vec::new();
+    for c in 0..clients {
+        let b = base.clone();
+        handles.push(std::thread::spawn(move || {
+            let agent = agent();
+            let mut lat = Vec::new();
+            let mut outcomes = [0usize; 2];
+            for r in (c..reviews).step_by(clients) {
+                let i = r % workloads;
+                let review = json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+                    "request": {"uid": format!("r{r}"), "kind": {"group": "", "version": "v1", "kind": "Pod"},
+                        "namespace": format!("ns{}", i % 10), "operation": "CREATE",
+                        "object": {"metadata": {"name": format!("w{i}")},
+                            "spec": {"containers": [{"name": "app", "image": format!("registry.example/app{i}@sha256:{i:064x}")}]}}}});
+                let body = serde_json::to_vec(&review).unwrap();
+                let t = Instant::now();
+                let resp = agent
+                    .post(&format!("{b}/k8s/admission?environment=prod"))
+                    .header("Content-Type", "application/json")
+                    .send(&body[..])
+                    .unwrap();
+                let text = resp.into_body().read_to_string().unwrap();
+                lat.push(t.elapsed());
+                let v: Value = serde_json::from_str(&text).unwrap();
+                outcomes[usize::from(v["response"]["allowed"].as_bool().unwrap_or(false))] += 1;
+            }
+            (lat, outcomes)
+        }));
+    }
+    let mut lat = Vec::new();
+    let mut outcomes = [0usize; 2];
+    for h in handles {
+        let (l, o) = h.join().unwrap();
+        lat.extend(l);
+        outcomes[0] += o[0];
+        outcomes[1] += o[1];
+    }
+    let wall = started.elapsed();
+    lat.sort();
+    println!(
+        "[{label}] admission: {} reviews from {clients} clients in {:.1} s ({:.0}/s): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} allowed, {} denied)",
+        lat.len(),
+        wall.as_secs_f64(),
+        lat.len() as f64 / wall.as_secs_f64(),
+        percentile(&lat, 0.50).as_secs_f64() * 1000.0,
+        percentile(&lat, 0.99).as_secs_f64() * 1000.0,
+        lat.last().copied().unwrap_or_default().as_secs_f64() * 1000.0,
+        outcomes[1],
+        outcomes[0],
+    );
+    let _ = tx.send(());
+    let _ = server.await;
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let a = args();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let store = palisade_store::Store::open(&url).await.unwrap();
+    run("sqlite", store.clone(), &a).await;
+    store.close().await;
+    if let Some(admin) = &a.postgres {
+        use sqlx::Connection;
+        let name = format!("palisade_bench_{}", std::process::id());
+        let mut conn = sqlx::postgres::PgConnection::connect(admin).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\"")))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin);
+        let store = palisade_store::Store::open(&format!("{base}/{name}")).await.unwrap();
+        run("postgres", store.clone(), &a).await;
+        store.close().await;
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    } else {
+        println!("[postgres] SKIPPED: pass --postgres ADMIN_URL or set PALISADE_TEST_POSTGRES");
+    }
+}
