@@ -72,7 +72,10 @@ fn post(agent: &ureq::Agent, url: &str, body: Vec<u8>) -> (u16, Value) {
         .unwrap();
     let status = resp.status().as_u16();
     let text = resp.into_body().read_to_string().unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 /// The corpus SBOMs the portfolio is built from (CycloneDX JSON with
@@ -120,13 +123,20 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 async fn run(label: &str, store: palisade_store::Store, a: &Args) {
     let sboms = corpus_sboms(&a.corpus);
-    assert!(!sboms.is_empty(), "no corpus SBOMs under {}", a.corpus.display());
+    assert!(
+        !sboms.is_empty(),
+        "no corpus SBOMs under {}",
+        a.corpus.display()
+    );
     let advisories = corpus_advisories(&a.corpus);
     let state = AppState::new(store.clone()).unwrap();
     palisade_server::sync_environments(&store, &state.engine, &["prod".to_owned()])
         .await
         .unwrap();
-    store.insert_token("bench", Role::Admin, None, TOKEN).await.unwrap();
+    store
+        .insert_token("bench", Role::Admin, None, TOKEN)
+        .await
+        .unwrap();
     let listener = bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -152,14 +162,21 @@ async fn run(label: &str, store: palisade_store::Store, a: &Args) {
         let agent = agent();
         let started = Instant::now();
         for chunk in adv.chunks(500) {
-            let (s, body) = post(&agent, &format!("{b}/api/v1/advisories"), serde_json::to_vec(chunk).unwrap());
+            let (s, body) = post(
+                &agent,
+                &format!("{b}/api/v1/advisories"),
+                serde_json::to_vec(chunk).unwrap(),
+            );
             assert_eq!(s, 200, "{body}");
         }
         (started.elapsed(), adv.len())
     })
     .await
     .unwrap();
-    println!("[{label}] imported {n_adv} advisories in {:.1} s", t_adv.as_secs_f64());
+    println!(
+        "[{label}] imported {n_adv} advisories in {:.1} s",
+        t_adv.as_secs_f64()
+    );
 
     // The portfolio: N artifacts, each one of the corpus SBOMs under its own
     // digest, uploaded by 4 concurrent CI clients.
@@ -184,7 +201,10 @@ async fn run(label: &str, store: palisade_store::Store, a: &Args) {
                     doc.clone(),
                 );
                 assert!(s == 201 || s == 200, "{s} {body}");
-                components.fetch_add(body["components"].as_u64().unwrap_or(0), std::sync::atomic::Ordering::Relaxed);
+                components.fetch_add(
+                    body["components"].as_u64().unwrap_or(0),
+                    std::sync::atomic::Ordering::Relaxed,
+                );
             }
         }));
     }
@@ -314,22 +334,28 @@ async fn main() {
         use sqlx::Connection;
         let name = format!("palisade_bench_{}", std::process::id());
         let mut conn = sqlx::postgres::PgConnection::connect(admin).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\"")))
-            .execute(&mut conn)
-            .await
-            .unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS \"{name}\""
+        )))
+        .execute(&mut conn)
+        .await
+        .unwrap();
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
             .execute(&mut conn)
             .await
             .unwrap();
         let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin);
-        let store = palisade_store::Store::open(&format!("{base}/{name}")).await.unwrap();
-        run("postgres", store.clone(), &a).await;
-        store.close().await;
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")))
-            .execute(&mut conn)
+        let store = palisade_store::Store::open(&format!("{base}/{name}"))
             .await
             .unwrap();
+        run("postgres", store.clone(), &a).await;
+        store.close().await;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+        )))
+        .execute(&mut conn)
+        .await
+        .unwrap();
     } else {
         println!("[postgres] SKIPPED: pass --postgres ADMIN_URL or set PALISADE_TEST_POSTGRES");
     }

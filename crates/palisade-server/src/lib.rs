@@ -48,6 +48,8 @@ pub struct AppState {
     pub trust: Arc<trust::Trust>,
     /// Wakes the background workers when a job is queued.
     pub jobs_ready: Arc<tokio::sync::Notify>,
+    /// The periodic advisory sync, when switched on.
+    pub sync: Option<Arc<worker::SyncConfig>>,
 }
 
 /// Errors starting or running the server.
@@ -116,6 +118,7 @@ impl AppState {
             engine: Arc::new(engine),
             trust: Arc::new(trust),
             jobs_ready: Arc::new(tokio::sync::Notify::new()),
+            sync: None,
         })
     }
 }

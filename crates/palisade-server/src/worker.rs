@@ -74,12 +74,93 @@ pub async fn run_job(state: &AppState, job: &Job) -> Result<serde_json::Value, S
             .map_err(|e| e.to_string())?;
             Ok(serde_json::json!({"findings": n}))
         }
+        "advisory-sync" => {
+            let Some(sync) = state.sync.clone() else {
+                return Ok(serde_json::json!({"skipped": "no advisory sync configured"}));
+            };
+            let report = tokio::task::spawn_blocking(move || sync_advisories(&sync))
+                .await
+                .map_err(|e| e.to_string())??;
+            let upsert = state
+                .store
+                .upsert_advisories(&report.rows)
+                .await
+                .map_err(|e| e.to_string())?;
+            if upsert.job.is_some() {
+                state.jobs_ready.notify_waiters();
+            }
+            Ok(serde_json::json!({
+                "downloaded": report.downloaded,
+                "not_modified": report.not_modified,
+                "rejected": report.rejected,
+                "new": upsert.new,
+                "updated": upsert.updated,
+                "unchanged": upsert.unchanged,
+                "reanalysis": upsert.job,
+            }))
+        }
         "audit" => {
             let audited = audit(state).await.map_err(|e| e.to_string())?;
             Ok(serde_json::json!({"decisions": audited}))
         }
         other => Err(format!("unknown job kind {other:?}")),
     }
+}
+
+/// Where and what the periodic advisory sync downloads.
+#[derive(Clone, Debug)]
+pub struct SyncConfig {
+    /// The export bucket's base URL (`<base>/<ecosystem>/all.zip`).
+    pub base_url: String,
+    /// The ecosystems to download.
+    pub ecosystems: Vec<String>,
+    /// Where the downloads are kept (conditional requests and resumption
+    /// need the previous copy).
+    pub dir: std::path::PathBuf,
+    /// How often.
+    pub every: Duration,
+}
+
+struct SyncReport {
+    rows: Vec<palisade_store::advisories::AdvisoryRow>,
+    downloaded: Vec<String>,
+    not_modified: Vec<String>,
+    rejected: usize,
+}
+
+/// Downloads the exports (conditional requests, resumable) and reads the
+/// changed ones into store rows.
+fn sync_advisories(sync: &SyncConfig) -> Result<SyncReport, String> {
+    use palisade_advisory::sync::{Downloader, Outcome};
+    let downloader = Downloader::new(&sync.base_url, &sync.dir);
+    let mut report = SyncReport {
+        rows: Vec::new(),
+        downloaded: Vec::new(),
+        not_modified: Vec::new(),
+        rejected: 0,
+    };
+    for eco in &sync.ecosystems {
+        match downloader
+            .fetch(eco, &mut |_, _| {})
+            .map_err(|e| format!("{eco}: {e}"))?
+        {
+            Outcome::NotModified => report.not_modified.push(eco.clone()),
+            Outcome::Downloaded { .. } => {
+                report.downloaded.push(eco.clone());
+                let source = palisade_advisory::Source::open(&downloader.zip_path(eco))
+                    .map_err(|e| format!("{eco}: {e}"))?;
+                source
+                    .for_each(
+                        |item| match item.bytes.and_then(|b| analysis::advisory_row(&b)) {
+                            Ok(r) => report.rows.push(r),
+                            Err(_) => report.rejected += 1,
+                        },
+                    )
+                    .map_err(|e| format!("{eco}: {e}"))?;
+            }
+        }
+    }
+    Ok(report)
 }
 
 /// Re-decides every running deployment; returns how many decisions were
@@ -228,9 +309,29 @@ pub fn spawn(
                 Ok(false) => {}
                 Err(e) => tracing::warn!(error = %e, "cannot queue the sweep"),
             }
+            if let Some(sync) = &state.sync {
+                let slot = now_ms()
+                    / i64::try_from(sync.every.as_millis())
+                        .unwrap_or(3_600_000)
+                        .max(1);
+                let key = format!("advisory-sync-{slot}");
+                match state
+                    .store
+                    .enqueue("advisory-sync", "{}", Some(&key), now_ms())
+                    .await
+                {
+                    Ok(true) => state.jobs_ready.notify_waiters(),
+                    Ok(false) => {}
+                    Err(e) => tracing::warn!(error = %e, "cannot queue the advisory sync"),
+                }
+            }
+            let tick = match &state.sync {
+                Some(s) => options.sweep_every.min(s.every),
+                None => options.sweep_every,
+            };
             tokio::select! {
                 _ = stop2.changed() => break,
-                _ = tokio::time::sleep(options.sweep_every) => {}
+                _ = tokio::time::sleep(tick) => {}
             }
         }
     }));

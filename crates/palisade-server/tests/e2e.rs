@@ -836,3 +836,131 @@ async fn serves_the_webhook_over_tls() {
     server.await.unwrap().unwrap();
     db.finish().await;
 }
+
+/// Serves one file at any path, with an ETag, answering conditional
+/// requests with 304.
+fn serve_export(body: Vec<u8>) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut conditional = false;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                    break;
+                }
+                if line.to_ascii_lowercase().starts_with("if-none-match:") {
+                    conditional = true;
+                }
+            }
+            let head = if conditional {
+                "HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_owned()
+            } else {
+                format!(
+                    "HTTP/1.1 200 OK\r\nETag: \"v1\"\r\nContent-Type: application/zip\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                )
+            };
+            let _ = stream.write_all(head.as_bytes());
+            if !conditional {
+                let _ = stream.write_all(&body);
+            }
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn periodic_sync_downloads_exports_and_reanalyses() {
+    use std::io::Write;
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut w = zip::ZipWriter::new(&mut buf);
+        w.start_file(
+            "PAL-TEST-0001.json",
+            zip::write::SimpleFileOptions::default(),
+        )
+        .unwrap();
+        w.write_all(ADV_LODASH.as_bytes()).unwrap();
+        w.finish().unwrap();
+    }
+    let url = serve_export(buf.into_inner());
+    for db in test_support::all().await {
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = AppState::new(db.store.clone()).unwrap();
+        state.sync = Some(std::sync::Arc::new(palisade_server::worker::SyncConfig {
+            base_url: url.clone(),
+            ecosystems: vec!["npm".to_owned()],
+            dir: dir.path().to_owned(),
+            every: Duration::from_secs(3600),
+        }));
+        palisade_server::sync_environments(&db.store, &state.engine, &["prod".to_owned()])
+            .await
+            .unwrap();
+        db.store
+            .insert_token("ci", Role::Ci, None, CI)
+            .await
+            .unwrap();
+        let srv = start_with(state.clone(), None).await;
+        let (s, _) = call(
+            "POST",
+            srv.url("/api/v1/deployments"),
+            Some(CI),
+            Some(json!({"team": "shop", "application": "web", "environment": "prod", "namespace": "shop",
+                "name": "web", "image": "registry.example/shop/web:1.4.0", "digest": WEB})),
+        )
+        .await;
+        assert_eq!(s, 201);
+        let (s, _) = call_raw(
+            "POST",
+            srv.url(&format!("/api/v1/sboms?artifact={WEB}")),
+            Some(CI),
+            Some(SBOM.as_bytes().to_vec()),
+        )
+        .await;
+        assert_eq!(s, 201);
+        // The scheduler queues the sync; run the queue as a worker would.
+        db.store
+            .enqueue("advisory-sync", "{}", None, 0)
+            .await
+            .unwrap();
+        palisade_server::worker::drain(&state, "test", 10_000)
+            .await
+            .unwrap();
+        let results =
+            sqlx::query("SELECT kind, result FROM jobs WHERE state = 'done' ORDER BY created_at")
+                .fetch_all(db.store.pool())
+                .await
+                .unwrap();
+        use sqlx::Row;
+        let sync: Value = serde_json::from_str(&results[0].get::<String, _>("result")).unwrap();
+        assert_eq!(sync["downloaded"], json!(["npm"]), "{sync}");
+        assert_eq!(sync["new"], 1);
+        let found = db
+            .store
+            .blast_radius(&palisade_store::model::Scope::All, "CVE-2099-0001")
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1, "the re-analysis job ran after the sync");
+        // The second sync is a conditional request: nothing re-imported.
+        db.store
+            .enqueue("advisory-sync", "{}", None, 0)
+            .await
+            .unwrap();
+        palisade_server::worker::drain(&state, "test", 10_000)
+            .await
+            .unwrap();
+        let last = sqlx::query("SELECT result FROM jobs WHERE kind = 'advisory-sync' AND state = 'done' ORDER BY finished_at DESC LIMIT 1")
+            .fetch_one(db.store.pool())
+            .await
+            .unwrap();
+        let sync: Value = serde_json::from_str(&last.get::<String, _>("result")).unwrap();
+        assert_eq!(sync["not_modified"], json!(["npm"]), "{sync}");
+        srv.stop().await;
+        db.finish().await;
+    }
+}

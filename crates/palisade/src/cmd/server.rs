@@ -56,6 +56,16 @@ pub struct ServerArgs {
     /// TLS private key (PEM).
     #[arg(long, requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// Download and import these ecosystems' OSV exports periodically
+    /// (comma-separated OSV ecosystem names; none: no sync).
+    #[arg(long, value_delimiter = ',')]
+    pub sync_ecosystems: Vec<String>,
+    /// Minutes between advisory syncs.
+    #[arg(long, default_value_t = 60)]
+    pub sync_minutes: u64,
+    /// Where the OSV exports are downloaded from (`<URL>/<ecosystem>/all.zip`).
+    #[arg(long, default_value = palisade_advisory::sync::DEFAULT_BASE_URL)]
+    pub sync_url: String,
     /// Seconds a worker holds a job before another process may take it over
     /// (a killed process's jobs run again after this).
     #[arg(long, default_value_t = 30)]
@@ -124,7 +134,15 @@ async fn serve(args: ServerArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode
         _ => None,
     };
     let listener = palisade_server::bind(args.listen).await?;
-    let state = palisade_server::AppState::with(store, engine, trust)?;
+    let mut state = palisade_server::AppState::with(store, engine, trust)?;
+    if !args.sync_ecosystems.is_empty() {
+        state.sync = Some(std::sync::Arc::new(palisade_server::worker::SyncConfig {
+            base_url: args.sync_url.clone(),
+            ecosystems: args.sync_ecosystems.clone(),
+            dir: global.data_dir()?.join("advisory-downloads"),
+            every: Duration::from_secs(args.sync_minutes.max(1) * 60),
+        }));
+    }
     eprintln!(
         "palisade server listening on {}://{}",
         if tls.is_some() { "https" } else { "http" },
