@@ -184,8 +184,10 @@ mod tests {
 
     #[test]
     fn validation() {
-        let mut f = Filter::default();
-        f.kinds = vec!["finding.nope".into()];
+        let mut f = Filter {
+            kinds: vec!["finding.nope".into()],
+            ..Filter::default()
+        };
         assert!(f.validate().is_err());
         f.kinds = vec!["exception.*".into()];
         assert!(f.validate().is_ok());
