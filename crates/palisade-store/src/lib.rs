@@ -16,6 +16,7 @@ pub mod advisories;
 pub mod findings;
 pub mod governance;
 pub mod model;
+pub mod notify;
 pub mod portal_queries;
 pub mod queue;
 pub mod risk;
