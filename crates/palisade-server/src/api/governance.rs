@@ -31,6 +31,86 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_decisions, evaluate))
         .routes(routes!(put_namespace))
         .routes(routes!(admission_review))
+        .routes(routes!(what_if))
+}
+
+/// A candidate policy bundle, as files.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CandidateBundle {
+    /// Path (`palisade/max_severity.rego`, `environments.yaml`...) to content.
+    files: std::collections::BTreeMap<String, String>,
+}
+
+/// Evaluates a candidate policy bundle against everything running now,
+/// beside the current one, and reports what would newly be denied (and what
+/// would no longer be), per environment. Nothing is recorded.
+#[utoipa::path(post, path = "/api/v1/policy/what-if", tag = "guardrails", request_body = CandidateBundle,
+    responses((status = 200, description = "one what-if report per environment"), (status = 400, body = ErrorBody)))]
+async fn what_if(
+    State(s): State<AppState>,
+    caller: Caller,
+    Json(b): Json<CandidateBundle>,
+) -> ApiResult<Json<serde_json::Value>> {
+    caller.require(&[Role::Admin, Role::Security])?;
+    let bundle =
+        palisade_policy::Bundle::from_files(b.files.into_iter().map(|(p, c)| (p, c.into_bytes())))
+            .map_err(|e| ApiError::invalid(e.to_string()))?;
+    let candidate = palisade_policy::Engine::new(&bundle, *s.engine.options())
+        .map_err(|e| ApiError::invalid(e.to_string()))?;
+    let now = now_ms();
+    let exceptions: Vec<palisade_policy::Exception> = s
+        .store
+        .live_exceptions(now)
+        .await?
+        .iter()
+        .map(decide::policy_exception)
+        .collect();
+    let mut by_env: std::collections::BTreeMap<
+        String,
+        Vec<(String, palisade_policy::PolicyInput)>,
+    > = std::collections::BTreeMap::new();
+    for r in s.store.running_deployments().await? {
+        let subject = Subject {
+            environment: r.environment.clone(),
+            reference: r.artifact_name.clone(),
+            digest: Some(r.artifact_digest.clone()),
+            workload: Some(palisade_policy::input::Workload {
+                name: r.workload.clone(),
+                namespace: Some(r.namespace.clone()),
+                kind: Some(r.kind.clone()),
+                ..Default::default()
+            }),
+            workload_id: Some(r.workload_id.clone()),
+            team_id: Some(r.team_id.clone()),
+            source: "what-if".to_owned(),
+        };
+        let input = decide::input_for(&s.store, &subject, &r.artifact_digest).await?;
+        by_env.entry(r.environment.clone()).or_default().push((
+            format!(
+                "{}/{} ({}, {})",
+                r.namespace, r.workload, r.container, r.artifact_digest
+            ),
+            input,
+        ));
+    }
+    let when = time::OffsetDateTime::from_unix_timestamp(now / 1000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let mut reports = Vec::new();
+    for (env, inputs) in &by_env {
+        let report =
+            palisade_policy::whatif::what_if(&s.engine, &candidate, inputs, env, &exceptions, when);
+        reports.push(serde_json::to_value(&report).map_err(ApiError::internal)?);
+    }
+    let newly: usize = reports
+        .iter()
+        .filter_map(|r| r["newly_denied"].as_u64())
+        .map(|n| n as usize)
+        .sum();
+    Ok(Json(serde_json::json!({
+        "candidate_bundle": candidate.bundle_digest(),
+        "newly_denied": newly,
+        "environments": reports,
+    })))
 }
 
 /// Where an attestation belongs.
