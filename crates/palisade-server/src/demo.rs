@@ -27,6 +27,44 @@ pub const DEMO_TOKENS: &[(&str, Role, Option<&str>, &str)] = &[
     ("admission-webhook", Role::Webhook, None, "pal_demo_webhook"),
 ];
 
+/// Demo users of the portal: (username, display name, role, team, password,
+/// argon2id hash of the password). Demo only: never use these elsewhere.
+/// The hashes are precomputed so that seeding needs no hashing code here.
+pub const DEMO_USERS: &[(&str, &str, Role, Option<&str>, &str, &str)] = &[
+    (
+        "admin",
+        "Ada Admin",
+        Role::Admin,
+        None,
+        "admin-demo-password",
+        "$argon2id$v=19$m=19456,t=2,p=1$GZt9X+O0I46oo0EGcbG4GQ$qpsGdEsjwqNlVo8r6yjjlhA21mpGZRbXcj05AWm39ME",
+    ),
+    (
+        "sam",
+        "Sam Security",
+        Role::Security,
+        None,
+        "sam-demo-password",
+        "$argon2id$v=19$m=19456,t=2,p=1$De03Gw+woOiikFAcYRlLcA$xtz9n/m3oGUmKOarvSTi2AU14u2orcCCJrui1hT8uGQ",
+    ),
+    (
+        "alice",
+        "Alice (payments)",
+        Role::Developer,
+        Some("payments"),
+        "alice-demo-password",
+        "$argon2id$v=19$m=19456,t=2,p=1$eb/9+1HBOKbZHnLm1KL4mQ$EAnFAVKx/1H2iRsUEU+6k6TwQtKENS1e2RVg2o+vXsY",
+    ),
+    (
+        "bob",
+        "Bob (search)",
+        Role::Developer,
+        Some("search"),
+        "bob-demo-password",
+        "$argon2id$v=19$m=19456,t=2,p=1$fYx9irMKJ4l63MBL7JQt/g$w4LmrRPQ5kWTFdrfeEuSnFenxsDpvf+it+Rkx6hyGI0",
+    ),
+];
+
 /// Seeds the demo organisation.
 pub async fn seed(store: &Store) -> Result<(), StoreError> {
     // The environments come from the policy bundle (`sync_environments`);

@@ -3,16 +3,13 @@
 //! history that trend charts replay, who owns each artifact, and search.
 //! Every query applies the caller's [`Scope`] inside the SQL, as the rest of
 //! the store does.
-//!
-//! Also two writes used only to seed demo history (findings first seen in
-//! the past, some resolved), so that a newcomer's portal shows a trend.
 
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use crate::model::Scope;
 use crate::sql::Sql;
-use crate::{Store, StoreError, new_id};
+use crate::{Store, StoreError};
 
 /// A workload running an artifact now, with the context around it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,6 +51,8 @@ pub struct StateChange {
     pub finding_id: String,
     /// When, ms.
     pub at: i64,
+    /// The state before the change (`None` before detection).
+    pub from_state: Option<String>,
     /// The state after the change (`None` for events that keep it).
     pub to_state: Option<String>,
 }
@@ -182,7 +181,7 @@ impl Store {
         since: i64,
     ) -> Result<Vec<StateChange>, StoreError> {
         let mut q = Sql::new(
-            "SELECT ev.finding_id, ev.at, ev.to_state FROM finding_events ev
+            "SELECT ev.finding_id, ev.at, ev.from_state, ev.to_state FROM finding_events ev
              JOIN findings f ON f.id = ev.finding_id WHERE ev.kind <> 'changed'",
         );
         let p = q.bind_int(since);
@@ -195,6 +194,7 @@ impl Store {
                 Ok(StateChange {
                     finding_id: r.try_get("finding_id")?,
                     at: r.try_get("at")?,
+                    from_state: r.try_get("from_state")?,
                     to_state: r.try_get("to_state")?,
                 })
             })
@@ -353,76 +353,6 @@ impl Store {
                 })
             })
             .collect()
-    }
-
-    /// Demo history: moves a finding's first sighting to `first_seen` (its
-    /// `detected` event too) and, when `resolved` is given, resolves it at
-    /// that time with that reason. For seeding demo data only.
-    pub async fn demo_rewrite_finding_history(
-        &self,
-        finding_id: &str,
-        first_seen: i64,
-        resolved: Option<(i64, &str)>,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
-        sqlx::query("UPDATE findings SET first_seen = $2, updated_at = $2 WHERE id = $1")
-            .bind(finding_id)
-            .bind(first_seen)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "UPDATE finding_events SET at = $2 WHERE finding_id = $1 AND kind = 'detected'",
-        )
-        .bind(finding_id)
-        .bind(first_seen)
-        .execute(&mut *tx)
-        .await?;
-        if let Some((at, reason)) = resolved {
-            let prev: Option<String> = sqlx::query("SELECT state FROM findings WHERE id = $1")
-                .bind(finding_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .map(|r| r.try_get("state"))
-                .transpose()?;
-            sqlx::query(
-                "UPDATE findings SET state = 'resolved', resolved_at = $2, resolution = $3, updated_at = $2 WHERE id = $1",
-            )
-            .bind(finding_id)
-            .bind(at)
-            .bind(reason)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "INSERT INTO finding_events (id, finding_id, at, actor, kind, from_state, to_state, comment)
-                 VALUES ($1, $2, $3, 'palisade', 'resolved', $4, 'resolved', $5)",
-            )
-            .bind(new_id())
-            .bind(finding_id)
-            .bind(at)
-            .bind(prev)
-            .bind(reason)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Demo history: moves a workload's running deployments' start to `at`.
-    /// For seeding demo data only.
-    pub async fn demo_rewrite_deployment_start(
-        &self,
-        workload_id: &str,
-        at: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE deployments SET started_at = $2 WHERE workload_id = $1 AND ended_at IS NULL",
-        )
-        .bind(workload_id)
-        .bind(at)
-        .execute(self.pool())
-        .await?;
-        Ok(())
     }
 }
 
