@@ -20,6 +20,8 @@ const SBOM: &str = include_str!("fixtures/shop-web.cdx.json");
 const ADV_LODASH: &str = include_str!("fixtures/advisory-lodash.osv.json");
 const ADV_REQUESTS: &str = include_str!("fixtures/advisory-requests.osv.json");
 const KEV: &str = include_str!("fixtures/kev.json");
+const TRIVY: &str = include_str!("fixtures/trivy.json");
+const SARIF: &str = include_str!("fixtures/semgrep.sarif");
 const EPSS: &str = include_str!("fixtures/epss.csv");
 
 const WEB: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
@@ -342,6 +344,105 @@ async fn sboms_advisories_findings_triage_and_blast_radius() {
             ranks.windows(2).all(|w| w[0] >= w[1]),
             "most urgent first: {ranks:?}"
         );
+
+        // Another scanner's results merge with Palisade's: one lodash
+        // finding with two sources, one new minimist finding, one code finding.
+        let (s, b) = call_raw(
+            "POST",
+            o.srv.url(&format!("/api/v1/scans?artifact={WEB}")),
+            Some(CI),
+            Some(TRIVY.as_bytes().to_vec()),
+        )
+        .await;
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(
+            (b["confirmed_findings"].as_u64(), b["new_findings"].as_u64()),
+            (Some(1), Some(1)),
+            "{b}"
+        );
+        let (_, b) = call(
+            "GET",
+            o.srv.url(&format!(
+                "/api/v1/findings?artifact={WEB}&advisory=CVE-2099-0001"
+            )),
+            Some(SEC),
+            None,
+        )
+        .await;
+        assert_eq!(
+            b["items"][0]["sources"],
+            json!(["palisade", "trivy"]),
+            "{b}"
+        );
+        let (s, b) = call_raw(
+            "POST",
+            o.srv.url(&format!("/api/v1/scans?artifact={WEB}")),
+            Some(CI),
+            Some(SARIF.as_bytes().to_vec()),
+        )
+        .await;
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(b["new_scan_findings"], 1, "{b}");
+        let (s, b) = call_raw(
+            "POST",
+            o.srv.url(&format!("/api/v1/scans?artifact={WEB}")),
+            Some(CI),
+            Some(SARIF.as_bytes().to_vec()),
+        )
+        .await;
+        assert_eq!(
+            (
+                s,
+                b["new_scan_findings"].as_u64(),
+                b["seen_scan_findings"].as_u64()
+            ),
+            (200, Some(0), Some(1)),
+            "re-upload: {b}"
+        );
+        let (_, code) = call(
+            "GET",
+            o.srv.url(&format!("/api/v1/artifacts/{WEB}/scan-findings")),
+            Some(SEC),
+            None,
+        )
+        .await;
+        assert_eq!(
+            code[0]["location_text"]
+                .as_str()
+                .map(|t| t.contains("src/routes/search.js")),
+            Some(true),
+            "{code}"
+        );
+        // Trivy's next scan no longer reports either: minimist (trivy only)
+        // resolves, lodash stays (Palisade still reports it).
+        let empty = TRIVY.replace("\"Vulnerabilities\"", "\"VulnerabilitiesGone\"");
+        let (s, b) = call_raw(
+            "POST",
+            o.srv.url(&format!("/api/v1/scans?artifact={WEB}")),
+            Some(CI),
+            Some(empty.into_bytes()),
+        )
+        .await;
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(b["resolved_findings"], 1, "{b}");
+        let (_, b) = call(
+            "GET",
+            o.srv.url(&format!(
+                "/api/v1/findings?artifact={WEB}&advisory=CVE-2099-0001"
+            )),
+            Some(SEC),
+            None,
+        )
+        .await;
+        assert_eq!(b["items"][0]["sources"], json!(["palisade"]), "{b}");
+        let (s, b) = call_raw(
+            "POST",
+            o.srv.url(&format!("/api/v1/scans?artifact={WEB}")),
+            Some(CI),
+            Some(b"{\"runs\": 5}".to_vec()),
+        )
+        .await;
+        assert_eq!(s, 400, "{b}");
 
         // Team isolation: alice (shop) sees shop's findings only.
         let (_, b) = call("GET", o.srv.url("/api/v1/findings"), Some(ALICE), None).await;

@@ -182,6 +182,32 @@ CREATE TABLE finding_events (
 );
 CREATE INDEX finding_events_finding ON finding_events (finding_id, at);
 
+-- Findings of other scanners that are not about a component: code (SARIF),
+-- dynamic (ZAP), runtime (Falco), misconfigurations and secrets. One row per
+-- artifact, tool and stable fingerprint, so re-uploads do not duplicate; a
+-- newer scan by the same tool that no longer reports one resolves it.
+CREATE TABLE scan_findings (
+    id               TEXT PRIMARY KEY,
+    artifact_digest  TEXT NOT NULL REFERENCES artifacts (digest),
+    tool             TEXT NOT NULL,
+    kind             TEXT NOT NULL,
+    fingerprint      TEXT NOT NULL,
+    rule_id          TEXT NOT NULL,
+    aliases          TEXT NOT NULL DEFAULT '[]',
+    title            TEXT NOT NULL DEFAULT '',
+    severity         TEXT NOT NULL DEFAULT 'unknown',
+    score            DOUBLE PRECISION,
+    location         TEXT NOT NULL,
+    location_text    TEXT NOT NULL DEFAULT '',
+    state            TEXT NOT NULL DEFAULT 'open',
+    first_seen       BIGINT NOT NULL,
+    last_seen        BIGINT NOT NULL,
+    resolved_at      BIGINT,
+    resolution       TEXT,
+    UNIQUE (artifact_digest, tool, fingerprint)
+);
+CREATE INDEX scan_findings_artifact ON scan_findings (artifact_digest, state);
+
 -- Which environment (and application) a Kubernetes namespace belongs to, for
 -- the admission webhook.
 CREATE TABLE namespaces (

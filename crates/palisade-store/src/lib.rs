@@ -20,6 +20,7 @@ pub mod notify;
 pub mod portal_queries;
 pub mod queue;
 pub mod risk;
+pub mod scans;
 mod sql;
 #[cfg(feature = "test-support")]
 pub mod test_support;

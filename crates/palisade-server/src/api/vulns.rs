@@ -32,6 +32,8 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(import_epss))
         .routes(routes!(import_kev))
         .routes(routes!(feed_status))
+        .routes(routes!(upload_scan))
+        .routes(routes!(artifact_scan_findings))
 }
 
 /// What a feed import stored.
@@ -702,4 +704,181 @@ async fn triage_finding(
         .await?;
     let history = s.store.finding_history(&id).await?;
     Ok(Json(FindingDetail { finding, history }))
+}
+
+/// Where a scan belongs.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ScanParams {
+    /// The artifact scanned (`sha256:<hex>`).
+    artifact: String,
+    /// The artifact's name, when it is new to Palisade.
+    name: Option<String>,
+    /// `sarif`, `trivy`, `grype`, `osv-scanner`, `zap` or `falco`; detected
+    /// when absent.
+    format: Option<String>,
+}
+
+/// What a scan upload changed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScanUploaded {
+    /// The format read.
+    format: String,
+    /// The tool that produced it.
+    tool: String,
+    /// Results in the document.
+    raw: usize,
+    /// After merging duplicates and aliases within the document.
+    merged: usize,
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    outcome: palisade_store::scans::ScanOutcome,
+    /// Warnings from reading it, with JSON paths.
+    warnings: Vec<String>,
+}
+
+/// Uploads another scanner's results for an artifact (SARIF, Trivy, Grype,
+/// osv-scanner, ZAP or Falco). Vulnerabilities in components merge with
+/// Palisade's own findings (one finding, several sources); code, dynamic and
+/// runtime findings are kept by fingerprint. A newer scan by the same tool
+/// that no longer reports something withdraws its claim, resolving what no
+/// source reports any more. All or nothing.
+#[utoipa::path(post, path = "/api/v1/scans", tag = "vulnerabilities", params(ScanParams),
+    request_body(content = String, description = "the scanner's native output", content_type = "application/json"),
+    responses((status = 200, body = ScanUploaded), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn upload_scan(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(p): Query<ScanParams>,
+    body: Bytes,
+) -> ApiResult<Json<ScanUploaded>> {
+    use palisade_findings::{FindingKind, Location};
+    caller.require(&[Role::Admin, Role::Ci, Role::Security])?;
+    super::check_digest(&p.artifact)?;
+    let format = match &p.format {
+        Some(f) => Some(
+            f.parse::<palisade_findings::Format>()
+                .map_err(|e| ApiError::invalid(format!("format: {e}")))?,
+        ),
+        None => None,
+    };
+    let doc = tokio::task::spawn_blocking(move || {
+        palisade_findings::import(
+            &body,
+            "upload",
+            format,
+            &palisade_findings::ImportOptions::default(),
+        )
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(|e| ApiError::invalid(e.to_string()))?;
+    let tool = doc
+        .tools
+        .first()
+        .map(|t| t.name.to_lowercase())
+        .unwrap_or_else(|| doc.format.to_string());
+    let raw = doc.findings.len();
+    let merged = palisade_findings::merge(doc.findings.clone());
+    let mut components = Vec::new();
+    let mut others = Vec::new();
+    for f in &merged.findings {
+        let severity = f
+            .severity
+            .as_ref()
+            .and_then(|s| s.rating)
+            .map(|r| r.as_str().to_owned())
+            .unwrap_or_else(|| "unknown".to_owned());
+        let score = f.severity.as_ref().and_then(|s| s.score);
+        match (&f.location, f.kind) {
+            (Location::Component(c), FindingKind::Vulnerability) => {
+                let component = palisade_inventory::Component {
+                    bom_ref: c.name.clone(),
+                    name: c.name.clone(),
+                    version: c.version.clone(),
+                    purl: c.purl.clone(),
+                    ..Default::default()
+                };
+                let query = palisade_advisory::matcher::resolve(&component, None).ok();
+                components.push(palisade_store::findings::NewFinding {
+                    component_key: analysis::component_key(&component),
+                    component_name: c.name.clone(),
+                    component_version: c.version.clone(),
+                    purl: c.purl.clone(),
+                    package_key: query
+                        .as_ref()
+                        .map(|q| analysis::key_string(q.ecosystem, &q.name)),
+                    advisory_id: f.id.clone(),
+                    aliases: f.aliases.clone(),
+                    summary: f.title.clone().unwrap_or_default(),
+                    rank: analysis::rank(&severity, score),
+                    severity,
+                    score,
+                    fix_version: c.fixed_versions.first().cloned(),
+                    fixed_versions: c.fixed_versions.clone(),
+                    sources: vec![tool.clone()],
+                    vector: f.severity.as_ref().and_then(|s| s.vector.clone()),
+                });
+            }
+            (location, kind) => others.push(palisade_store::scans::ScanFindingRow {
+                kind: kind.as_str().to_owned(),
+                fingerprint: f.fingerprint.clone(),
+                rule_id: f.id.clone(),
+                aliases: f.aliases.clone(),
+                title: f.title.clone().unwrap_or_default(),
+                severity,
+                score,
+                location: serde_json::to_value(location).map_err(ApiError::internal)?,
+                location_text: location.summary(),
+            }),
+        }
+    }
+    let name = p.name.clone().unwrap_or_else(|| p.artifact.clone());
+    let outcome = s
+        .store
+        .apply_scan(
+            &p.artifact,
+            &name,
+            caller.0.team_id.as_deref(),
+            &tool,
+            &components,
+            &others,
+            &caller.actor(),
+        )
+        .await?;
+    crate::prioritise::prioritise_artifact(
+        &s.store,
+        &palisade_risk::priority::Policy::default(),
+        &p.artifact,
+    )
+    .await?;
+    s.store
+        .audit(&caller.actor(), "scan.upload", &p.artifact, Some(&tool))
+        .await?;
+    Ok(Json(ScanUploaded {
+        format: doc.format.to_string(),
+        tool,
+        raw,
+        merged: merged.findings.len(),
+        outcome,
+        warnings: doc
+            .warnings
+            .iter()
+            .map(|w| format!("{}: {}", w.path, w.reason))
+            .collect(),
+    }))
+}
+
+/// An artifact's findings from other scanners that are not about a
+/// component (code, dynamic, runtime...).
+#[utoipa::path(get, path = "/api/v1/artifacts/{digest}/scan-findings", tag = "vulnerabilities", params(("digest" = String, Path)),
+    responses((status = 200, description = "the findings"), (status = 404, body = ErrorBody)))]
+async fn artifact_scan_findings(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(digest): Path<String>,
+) -> ApiResult<Json<Vec<palisade_store::scans::ScanFinding>>> {
+    if !s.store.artifact_visible(&caller.scope(), &digest).await? {
+        return Err(ApiError::not_found(format!("artifact {digest}")));
+    }
+    Ok(Json(s.store.scan_findings_of(&digest).await?))
 }
