@@ -734,7 +734,7 @@ mod tests {
             &ctx,
             &Exploitation::default(),
             vec![
-                finding("a", "critical", "open", ctx.now - 30 * DAY_MS),
+                finding("a", "critical", "open", ctx.now - 200 * DAY_MS),
                 finding("b", "low", "not_affected", ctx.now),
             ],
             &[],

@@ -152,6 +152,15 @@ pub async fn seed(store: &Store) -> Result<(), StoreError> {
             .insert_token(name, *role, team_id.as_deref(), secret)
             .await?;
     }
+    for (username, display, role, team, _password, hash) in DEMO_USERS {
+        let team_id = match team {
+            Some(t) => Some(store.ensure_team(t).await?.id),
+            None => None,
+        };
+        store
+            .ensure_user(username, display, *role, team_id.as_deref(), hash)
+            .await?;
+    }
     crate::demo_data::seed_evidence(store).await?;
     Ok(())
 }

@@ -105,6 +105,14 @@ async fn serve(args: ServerArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode
                 team.map(|t| format!(" [{t}]")).unwrap_or_default()
             );
         }
+        eprintln!("demo portal users (username / password):");
+        for (username, _, role, team, password, _) in palisade_server::demo::DEMO_USERS {
+            eprintln!(
+                "  {username:<8} {password:<22} {:<9}{}",
+                role.as_str(),
+                team.map(|t| format!(" [{t}]")).unwrap_or_default()
+            );
+        }
     }
     // The first administrator: from PALISADE_ADMIN_TOKEN, so deployments can
     // provision it from a secret store.
@@ -153,11 +161,13 @@ async fn serve(args: ServerArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode
         sweep_every: Duration::from_secs(args.sweep_seconds.max(1)),
         lease: Duration::from_secs(args.job_lease_seconds.max(1)),
     });
+    // The portal, beside the API; its cookies are Secure when we speak TLS.
+    let portal = palisade_portal::routes_tls(tls.is_some());
     palisade_server::serve_tls(
         listener,
         tls,
         state,
-        palisade_server::Router::new(),
+        portal,
         shutdown_signal(),
         Duration::from_secs(args.grace_seconds),
         workers,
