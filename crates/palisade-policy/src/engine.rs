@@ -119,6 +119,50 @@ pub struct Engine {
     bundle_digest: String,
     signature: Option<BundleSignature>,
     options: EngineOptions,
+    /// Per environment, the generated rule that evaluates every rule of its
+    /// policies that are not `off` in one pass, and the (policy index, rule)
+    /// pairs it lists, in order. Empty when the bundle already uses the
+    /// internal package name (every decision then evaluates rule by rule).
+    single_pass: BTreeMap<String, (String, Vec<(usize, RuleKind)>)>,
+}
+
+/// The package of the generated single-pass rules.
+const INTERNAL_PACKAGE: &str = "palisade_engine_internal";
+
+/// The module of single-pass rules: for each environment, an array with, for
+/// each rule of each policy not `off` there, `[value]` or `[]` when the rule
+/// is undefined (an array comprehension keeps "undefined" apart from any
+/// value).
+fn single_pass_module(
+    policies: &[PolicyInfo],
+    resolved: &BTreeMap<String, ResolvedEnvironment>,
+) -> (String, BTreeMap<String, (String, Vec<(usize, RuleKind)>)>) {
+    let mut text = format!("package {INTERNAL_PACKAGE}\n");
+    let mut rules = BTreeMap::new();
+    for (n, (name, env)) in resolved.iter().enumerate() {
+        let mut pairs = Vec::new();
+        let mut items = Vec::new();
+        for (i, policy) in policies.iter().enumerate() {
+            if env.mode_of(&policy.id) == Mode::Off {
+                continue;
+            }
+            for kind in &policy.rules {
+                pairs.push((i, *kind));
+                items.push(format!(
+                    "[x | x := {}.{}]",
+                    policy.package_path,
+                    kind.name()
+                ));
+            }
+        }
+        let rule = format!("env_{n}");
+        text.push_str(&format!("{rule} := [{}]\n", items.join(", ")));
+        rules.insert(
+            name.clone(),
+            (format!("data.{INTERNAL_PACKAGE}.{rule}"), pairs),
+        );
+    }
+    (text, rules)
 }
 
 /// Whether `s` can be written after a dot in a Rego reference.
@@ -320,6 +364,20 @@ impl Engine {
         for name in environments.environments.keys() {
             resolved.insert(name.clone(), environments.resolve(name, &ids)?);
         }
+        // The single-pass rules, unless the bundle has a package of that name.
+        let mut single_pass = BTreeMap::new();
+        if !packages
+            .iter()
+            .any(|p| p.components.first().is_some_and(|c| c == INTERNAL_PACKAGE))
+        {
+            let (text, rules) = single_pass_module(&policies, &resolved);
+            if rego
+                .add_policy(format!("{INTERNAL_PACKAGE}.rego"), text)
+                .is_ok()
+            {
+                single_pass = rules;
+            }
+        }
         // Warm-up: the first evaluation prepares (schedules) the modules; the
         // prepared state is then shared by every clone made in `decide`.
         if let Some(first) = policies.first()
@@ -337,6 +395,7 @@ impl Engine {
             bundle_digest: bundle.digest()?,
             signature: None,
             options,
+            single_pass,
         })
     }
 
@@ -420,7 +479,6 @@ impl Engine {
         exceptions: &[Exception],
         now: OffsetDateTime,
     ) -> Decision {
-        let started = Instant::now();
         let mut decision = Decision {
             outcome: Outcome::Deny,
             environment: environment.to_string(),
@@ -462,27 +520,37 @@ impl Engine {
         decision.exceptions_ignored = ignored;
 
         // The input as the policies see it.
-        let (prepared, json) = match prepare(input, env, &in_force, now) {
+        let prepared = match prepare_typed(input, env, &in_force, now) {
             Ok(p) => p,
             Err(e) => return fail(decision, ErrorKind::Input, e.to_string()),
         };
-        match canonical_digest(&json) {
-            Ok(d) => decision.input_digest = Some(d),
+        let value = match rego_input(&prepared) {
+            Ok((value, digest)) => {
+                decision.input_digest = Some(digest);
+                value
+            }
             Err(e) => return fail(decision, ErrorKind::Input, e.to_string()),
-        }
+        };
         let mut rego = self.rego.clone();
-        rego.set_input(regorus::Value::from(json));
+        rego.set_input(value);
 
+        // One pass over every rule of the environment's policies; when it
+        // fails (an error, the limit, a panic, a protocol error), the rules
+        // are evaluated again one by one, with a fresh budget, to say which
+        // rule failed and how: the per-rule pass below is the reference, the
+        // single pass only a faster way to the same result when nothing
+        // fails.
+        if let Some(fast) = self.single_pass_decide(&mut rego, environment, env) {
+            let (results, raw) = fast;
+            decision.policies = results;
+            return self.finish(decision, raw, &prepared, &in_force);
+        }
+        let started = Instant::now();
         let mut raw: Vec<(Violation, Mode)> = Vec::new();
         let mut stopped = false;
         for policy in &self.policies {
             let mode = env.mode_of(&policy.id);
-            let mode_source = env
-                .modes
-                .iter()
-                .find(|m| m.policy == policy.id)
-                .map(|m| m.source.clone())
-                .unwrap_or_else(|| "fail-closed default".into());
+            let mode_source = mode_source(env, &policy.id);
             let mut result = PolicyResult {
                 policy: policy.id.clone(),
                 mode,
@@ -581,6 +649,73 @@ impl Engine {
             decision.policies.push(result);
         }
 
+        self.finish(decision, raw, &prepared, &in_force)
+    }
+
+    /// The single pass of a decision: the policy results and the raw
+    /// violations, or `None` when anything failed.
+    fn single_pass_decide(
+        &self,
+        rego: &mut regorus::Engine,
+        environment: &str,
+        env: &ResolvedEnvironment,
+    ) -> Option<(Vec<PolicyResult>, Vec<(Violation, Mode)>)> {
+        let (rule, pairs) = self.single_pass.get(environment)?;
+        rego.set_execution_timer_config(timer(self.options.time_budget));
+        let value = std::panic::catch_unwind(AssertUnwindSafe(|| rego.eval_rule(rule.clone())))
+            .ok()?
+            .ok()?;
+        let regorus::Value::Array(values) = value else {
+            return None;
+        };
+        if values.len() != pairs.len() {
+            return None;
+        }
+        let mut raw = Vec::new();
+        for ((i, kind), v) in pairs.iter().zip(values.iter()) {
+            let policy = self.policies.get(*i)?;
+            let regorus::Value::Array(one) = v else {
+                return None;
+            };
+            let value = match one.first() {
+                Some(value) if one.len() == 1 => value.clone(),
+                None => regorus::Value::Undefined,
+                Some(_) => return None,
+            };
+            let mode = env.mode_of(&policy.id);
+            for v in violations_of(&policy.id, *kind, &value).ok()? {
+                raw.push((v, mode));
+            }
+        }
+        let results = self
+            .policies
+            .iter()
+            .map(|policy| {
+                let mode = env.mode_of(&policy.id);
+                PolicyResult {
+                    policy: policy.id.clone(),
+                    mode,
+                    mode_source: mode_source(env, &policy.id),
+                    status: if mode == Mode::Off {
+                        PolicyStatus::Off
+                    } else {
+                        PolicyStatus::Passed
+                    },
+                    violations: 0,
+                }
+            })
+            .collect();
+        Some((results, raw))
+    }
+
+    /// Effects, then exceptions, then the outcome.
+    fn finish(
+        &self,
+        mut decision: Decision,
+        raw: Vec<(Violation, Mode)>,
+        prepared: &PolicyInput,
+        in_force: &[Exception],
+    ) -> Decision {
         // Effects, then exceptions.
         let mut applied: BTreeMap<String, usize> = BTreeMap::new();
         let workload = decision.workload.clone();
@@ -649,6 +784,15 @@ impl Engine {
     }
 }
 
+/// Where a policy's mode in an environment comes from.
+fn mode_source(env: &ResolvedEnvironment, policy: &str) -> String {
+    env.modes
+        .iter()
+        .find(|m| m.policy == policy)
+        .map(|m| m.source.clone())
+        .unwrap_or_else(|| "fail-closed default".into())
+}
+
 /// Splits the exceptions offered into those in force at `now` (sorted by id)
 /// and the others with their status; a repeated id is invalid.
 fn split_exceptions(
@@ -677,13 +821,13 @@ fn split_exceptions(
     (in_force, ignored)
 }
 
-/// The input with its engine-owned fields set, typed and as JSON.
-fn prepare(
+/// The input with its engine-owned fields set, typed.
+fn prepare_typed(
     input: &PolicyInput,
     env: &ResolvedEnvironment,
     in_force: &[Exception],
     now: OffsetDateTime,
-) -> Result<(PolicyInput, serde_json::Value)> {
+) -> Result<PolicyInput> {
     let mut prepared = input.clone();
     prepared.validate()?;
     let info = EnvironmentInfo {
@@ -691,9 +835,38 @@ fn prepare(
         params: env.params.clone(),
     };
     prepared.prepare(now, info, in_force.to_vec())?;
+    Ok(prepared)
+}
+
+/// The input with its engine-owned fields set, typed and as JSON.
+fn prepare(
+    input: &PolicyInput,
+    env: &ResolvedEnvironment,
+    in_force: &[Exception],
+    now: OffsetDateTime,
+) -> Result<(PolicyInput, serde_json::Value)> {
+    let prepared = prepare_typed(input, env, in_force, now)?;
     let json = serde_json::to_value(&prepared)
         .map_err(|e| PolicyError::Input(format!("cannot serialise the input: {e}")))?;
     Ok((prepared, json))
+}
+
+/// The prepared input as the policies see it, and its digest, without the
+/// intermediate `serde_json::Value` tree: the digest is the canonical JSON
+/// (RFC 8785) of the typed input, which is the canonical JSON of its
+/// `serde_json::Value` too, and regorus parses one compact JSON text (its
+/// parser interns the object keys shared by the findings and keeps compact
+/// object storage), which is several times cheaper than converting a
+/// `serde_json::Value` tree.
+fn rego_input(prepared: &PolicyInput) -> Result<(regorus::Value, String)> {
+    let canonical = serde_json_canonicalizer::to_vec(prepared)
+        .map_err(|e| PolicyError::Input(format!("cannot canonicalise: {e}")))?;
+    let digest = format!("sha256:{}", hex::encode(Sha256::digest(&canonical)));
+    let text = serde_json::to_string(prepared)
+        .map_err(|e| PolicyError::Input(format!("cannot serialise the input: {e}")))?;
+    let value = regorus::Value::from_json_str(&text)
+        .map_err(|e| PolicyError::Input(format!("cannot convert the input: {e}")))?;
+    Ok((value, digest))
 }
 
 /// Reads the violations out of one rule's value.
