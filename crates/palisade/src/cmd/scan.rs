@@ -57,13 +57,51 @@ fn parse_rating(s: &str) -> Result<Rating, String> {
 
 fn read_inventory(path: &std::path::Path) -> anyhow::Result<(Inventory, Option<String>)> {
     if path.is_dir() {
-        anyhow::bail!(
-            "{} is a directory; scanning directories needs the catalog capability (`palisade sbom generate` then scan the SBOM)",
-            path.display()
-        );
+        return catalog(path, None);
     }
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    decode(&bytes, &path.display().to_string())
+    match decode(&bytes, &path.display().to_string()) {
+        Ok(found) => Ok(found),
+        // Not an SBOM: a lockfile, an OS package database, a binary or an
+        // image archive, inventoried the way `sbom generate` does.
+        Err(e) => catalog(path, Some(e)),
+    }
+}
+
+/// Inventories a directory, lockfile, package database, binary or image
+/// archive with `palisade-catalog`.
+#[cfg(feature = "catalog")]
+fn catalog(
+    path: &std::path::Path,
+    not_sbom: Option<anyhow::Error>,
+) -> anyhow::Result<(Inventory, Option<String>)> {
+    let opts = palisade_catalog::CatalogOptions::default();
+    match palisade_catalog::catalog_path(path, &opts, &mut |_| {}) {
+        Ok(inv) if !inv.components.is_empty() || not_sbom.is_none() => {
+            Ok((inv, Some("catalog".to_owned())))
+        }
+        Ok(_) | Err(_) if not_sbom.is_some() => Err(not_sbom
+            .unwrap_or_else(|| anyhow::anyhow!("nothing to scan"))
+            .context(format!(
+                "{} is neither an SBOM nor something Palisade can inventory (lockfile, package database, binary, image archive)",
+                path.display()
+            ))),
+        Ok(inv) => Ok((inv, Some("catalog".to_owned()))),
+        Err(e) => Err(anyhow::Error::new(e).context(format!("cannot inventory {}", path.display()))),
+    }
+}
+
+#[cfg(not(feature = "catalog"))]
+fn catalog(
+    path: &std::path::Path,
+    not_sbom: Option<anyhow::Error>,
+) -> anyhow::Result<(Inventory, Option<String>)> {
+    Err(not_sbom.unwrap_or_else(|| {
+        anyhow::anyhow!(
+            "{} is a directory; scanning directories needs the `catalog` feature",
+            path.display()
+        )
+    }))
 }
 
 /// An SBOM through `palisade-sbom`, or else a Palisade inventory document.
