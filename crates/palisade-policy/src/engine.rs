@@ -123,11 +123,19 @@ pub struct Engine {
     /// policies that are not `off` in one pass, and the (policy index, rule)
     /// pairs it lists, in order. Empty when the bundle already uses the
     /// internal package name (every decision then evaluates rule by rule).
-    single_pass: BTreeMap<String, (String, Vec<(usize, RuleKind)>)>,
+    single_pass: SinglePassRules,
 }
 
 /// The package of the generated single-pass rules.
 const INTERNAL_PACKAGE: &str = "palisade_engine_internal";
+
+/// Per environment: the single-pass rule's path and, in its order, each
+/// element's (policy index, rule kind).
+type SinglePassRules = BTreeMap<String, (String, Vec<(usize, RuleKind)>)>;
+
+/// What the single pass of a decision yields: the policy results and the raw
+/// violations with the mode of their policy.
+type SinglePassResult = (Vec<PolicyResult>, Vec<(Violation, Mode)>);
 
 /// The module of single-pass rules: for each environment, an array with, for
 /// each rule of each policy not `off` there, `[value]` or `[]` when the rule
@@ -136,7 +144,7 @@ const INTERNAL_PACKAGE: &str = "palisade_engine_internal";
 fn single_pass_module(
     policies: &[PolicyInfo],
     resolved: &BTreeMap<String, ResolvedEnvironment>,
-) -> (String, BTreeMap<String, (String, Vec<(usize, RuleKind)>)>) {
+) -> (String, SinglePassRules) {
     let mut text = format!("package {INTERNAL_PACKAGE}\n");
     let mut rules = BTreeMap::new();
     for (n, (name, env)) in resolved.iter().enumerate() {
@@ -659,7 +667,7 @@ impl Engine {
         rego: &mut regorus::Engine,
         environment: &str,
         env: &ResolvedEnvironment,
-    ) -> Option<(Vec<PolicyResult>, Vec<(Violation, Mode)>)> {
+    ) -> Option<SinglePassResult> {
         let (rule, pairs) = self.single_pass.get(environment)?;
         rego.set_execution_timer_config(timer(self.options.time_budget));
         let value = std::panic::catch_unwind(AssertUnwindSafe(|| rego.eval_rule(rule.clone())))

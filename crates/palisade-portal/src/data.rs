@@ -394,9 +394,8 @@ impl FindingQuery {
             return false;
         }
         if let Some(d) = self.resolved_days
-            && !f
-                .resolved_at
-                .is_some_and(|r| r >= ctx.now - d.saturating_mul(DAY_MS))
+            && f.resolved_at
+                .is_none_or(|r| r < ctx.now - d.saturating_mul(DAY_MS))
         {
             return false;
         }

@@ -27,10 +27,20 @@ pub const DEMO_TOKENS: &[(&str, Role, Option<&str>, &str)] = &[
     ("admission-webhook", Role::Webhook, None, "pal_demo_webhook"),
 ];
 
+/// A demo user: (username, display name, role, team, password, hash).
+pub type DemoUser = (
+    &'static str,
+    &'static str,
+    Role,
+    Option<&'static str>,
+    &'static str,
+    &'static str,
+);
+
 /// Demo users of the portal: (username, display name, role, team, password,
 /// argon2id hash of the password). Demo only: never use these elsewhere.
 /// The hashes are precomputed so that seeding needs no hashing code here.
-pub const DEMO_USERS: &[(&str, &str, Role, Option<&str>, &str, &str)] = &[
+pub const DEMO_USERS: &[DemoUser] = &[
     (
         "admin",
         "Ada Admin",

@@ -17,9 +17,35 @@ use palisade_store::model::Environment;
 use crate::data::{Action, Ctx, FindingQuery, PRIORITIES, Row};
 use crate::html::{self as h, count, seg};
 
-/// Environments in display order: production first, then by name.
+/// Environments in display order: production first, then those closest to
+/// it (an environment inheriting from another comes before its parent:
+/// prod, staging, dev), then by name.
 pub(crate) fn ordered_envs(mut envs: Vec<Environment>) -> Vec<Environment> {
-    envs.sort_by(|a, b| b.production.cmp(&a.production).then(a.name.cmp(&b.name)));
+    let depth = |e: &Environment| {
+        let mut d = 0usize;
+        let mut parent = e.parent_id.clone();
+        while let Some(p) = parent {
+            d += 1;
+            if d > envs.len() {
+                break;
+            }
+            parent = envs
+                .iter()
+                .find(|x| x.id == p)
+                .and_then(|x| x.parent_id.clone());
+        }
+        d
+    };
+    let mut keyed: Vec<(bool, usize, Environment)> = envs
+        .iter()
+        .map(|e| (e.production, depth(e), e.clone()))
+        .collect();
+    keyed.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then(b.1.cmp(&a.1))
+            .then(a.2.name.cmp(&b.2.name))
+    });
+    envs = keyed.into_iter().map(|(_, _, e)| e).collect();
     envs
 }
 

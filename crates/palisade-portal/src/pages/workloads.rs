@@ -29,21 +29,23 @@ pub async fn list(
     let scope = viewer.scope();
     let rows = data::load(&s.store, &scope, &ctx, &FindingFilter::default()).await?;
     let mut workloads = s.store.list_workloads(&scope, None, None, 500).await?.items;
+    let envs = crate::pages::ordered_envs(s.store.list_environments().await?);
+    // By team and application, then each workload in its environments,
+    // production first.
     workloads.sort_by(|a, b| {
         (
             &a.team,
             &a.application,
             &a.workload.namespace,
             &a.workload.name,
-            &a.environment,
         )
             .cmp(&(
                 &b.team,
                 &b.application,
                 &b.workload.namespace,
                 &b.workload.name,
-                &b.environment,
             ))
+            .then_with(|| prod_first(&envs, &a.environment, &b.environment))
     });
     let body = html! {
         h1 { "Workloads" }
@@ -51,6 +53,11 @@ pub async fn list(
         (workloads_table(&ctx, &rows, &workloads, "Workloads with their open findings by priority"))
     };
     Ok(h::page(&viewer, "Workloads", Nav::Workloads, body))
+}
+
+fn prod_first(envs: &[palisade_store::model::Environment], a: &str, b: &str) -> std::cmp::Ordering {
+    let pos = |n: &str| envs.iter().position(|e| e.name == n).unwrap_or(usize::MAX);
+    pos(a).cmp(&pos(b))
 }
 
 /// What an SLSA provenance statement says of the build: (builder, source,
