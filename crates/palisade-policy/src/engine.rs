@@ -266,6 +266,7 @@ pub(crate) fn load_rego<'a>(
                 message: error_text(&e),
             })?;
     }
+    crate::recursion::check(&mut rego)?;
     rego.add_data(regorus::Value::from(data))
         .map_err(|e| PolicyError::Data {
             path: "data".into(),

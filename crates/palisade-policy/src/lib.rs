@@ -36,6 +36,7 @@ pub mod exception;
 pub mod input;
 pub mod library;
 pub mod load;
+mod recursion;
 pub mod testing;
 pub mod whatif;
 

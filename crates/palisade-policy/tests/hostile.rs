@@ -294,3 +294,188 @@ fn regex_builtins_follow_re2_classes_whatever_the_binary_links() {
     assert!(d.errors.is_empty(), "{:?}", d.errors);
     assert_eq!(d.violations.len(), 1);
 }
+
+/// The built-in library plus one runaway module, as a gate would load a
+/// policy directory that someone added a bad policy to.
+fn library_with(extra: &str, budget: Duration) -> Engine {
+    let mut files: Vec<(String, Vec<u8>)> = palisade_policy::library::FILES
+        .iter()
+        .map(|(p, t)| (p.to_string(), t.as_bytes().to_vec()))
+        .collect();
+    files.push(("hostile/runaway.rego".into(), extra.as_bytes().to_vec()));
+    Engine::new(
+        &Bundle::from_files(files).unwrap(),
+        EngineOptions {
+            time_budget: budget,
+            ..EngineOptions::default()
+        },
+    )
+    .unwrap()
+}
+
+const EXPONENTIAL: &str = "package hostile.runaway\n\nwarn contains \"never\" if {\n  count([1 | some a in numbers.range(1, 1000); some b in numbers.range(1, 1000); some c in numbers.range(1, 1000); some d in numbers.range(1, 1000)]) < 0\n}\n";
+
+#[test]
+fn the_gate_fails_closed_on_a_runaway_policy_and_says_why() {
+    // In `dev` every policy only warns, and the runaway one only declares
+    // `warn`: without the limit it would never finish, and a limit that
+    // merely dropped it would let the artifact through.
+    let budget = Duration::from_millis(150);
+    let e = library_with(EXPONENTIAL, budget);
+    let exception = palisade_policy::Exception {
+        id: "EX-RUNAWAY".into(),
+        scope: palisade_policy::ExceptionScope {
+            policy: Some("hostile.runaway".into()),
+            ..Default::default()
+        },
+        reason: "try to waive the failure".into(),
+        requested_by: "alice".into(),
+        requested_at: palisade_policy::parse_rfc3339("2026-05-01T00:00:00Z").unwrap(),
+        approved_by: Some("bob".into()),
+        approved_at: Some(palisade_policy::parse_rfc3339("2026-05-02T00:00:00Z").unwrap()),
+        expires_at: palisade_policy::parse_rfc3339("2026-07-01T00:00:00Z").unwrap(),
+    };
+    let started = Instant::now();
+    let d = e.decide(&input(), "dev", &[exception], now());
+    let took = started.elapsed();
+    // The single pass and the per-rule pass that names the culprit each get
+    // the budget at most; generous slack for a loaded machine.
+    assert!(took < Duration::from_secs(10), "not stopped: {took:?}");
+    assert_eq!(d.outcome, Outcome::Deny, "{:?}", d.reasons());
+    let limit: Vec<_> = d
+        .errors
+        .iter()
+        .filter(|e| e.kind == ErrorKind::Limit)
+        .collect();
+    assert_eq!(limit.len(), 1, "{:?}", d.errors);
+    assert_eq!(limit[0].policy.as_deref(), Some("hostile.runaway"));
+    let runaway = d
+        .policies
+        .iter()
+        .find(|p| p.policy == "hostile.runaway")
+        .unwrap();
+    assert_eq!(runaway.status, PolicyStatus::Error);
+    // The exception cannot waive an error.
+    assert!(
+        d.exceptions_applied.is_empty(),
+        "{:?}",
+        d.exceptions_applied
+    );
+    // What the gate prints and logs: the first reason names the policy and the limit.
+    let reasons = d.reasons();
+    assert!(
+        reasons[0].starts_with("error in hostile.runaway.warn: evaluation limit reached"),
+        "{reasons:?}"
+    );
+    assert!(reasons[0].contains("budget 150 ms"), "{reasons:?}");
+    let line: serde_json::Value = serde_json::from_str(&d.record().to_json_line()).unwrap();
+    assert_eq!(line["decision"], "deny");
+    assert!(
+        line["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("evaluation limit reached"),
+        "{line}"
+    );
+}
+
+#[test]
+fn recursive_functions_are_refused_at_load() {
+    // Rego forbids recursion. regorus 0.14 does not detect a function that
+    // calls itself and would overflow the stack, aborting the process; the
+    // engine refuses such a bundle when compiling it, naming the cycle.
+    for (files, cycle) in [
+        (
+            vec![(
+                "p.rego",
+                "package p\n\nf(x) := y if { y := f(x) }\n\ndeny contains \"x\" if { f(1) == 2 }\n",
+            )],
+            "p.f -> p.f",
+        ),
+        (
+            vec![
+                (
+                    "a.rego",
+                    "package a\n\nimport data.b as other\n\ng(x) := [y | some y in other.h(x)]\n",
+                ),
+                (
+                    "b.rego",
+                    "package b\n\nh(x) := {data.a.g(x)}\n\ndeny contains \"x\" if { count(h(1)) > 1 }\n",
+                ),
+            ],
+            "a.g -> b.h -> a.g",
+        ),
+    ] {
+        let bundle = Bundle::from_files(files).unwrap();
+        let err = Engine::new(&bundle, EngineOptions::default()).unwrap_err();
+        assert!(matches!(err, PolicyError::Rego { .. }), "{err}");
+        let text = err.to_string();
+        assert!(text.contains("recursion"), "{text}");
+        assert!(text.contains(cycle), "{text}");
+    }
+    // The test runner compiles the same way.
+    let bundle =
+        Bundle::from_files([("p.rego", "package p\n\nf(x) := f(x)\n\ntest_f if f(1)\n")]).unwrap();
+    assert!(
+        palisade_policy::testing::run_tests(
+            &bundle,
+            &palisade_policy::testing::TestOptions::default()
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn recursive_rules_fail_closed() {
+    // A rule that depends on itself is caught by regorus while evaluating:
+    // an error, and the decision denies.
+    let e = engine_with(
+        "package p\n\na := b\n\nb := a\n\nwarn contains \"x\" if a == 1\n",
+        Duration::from_secs(1),
+    );
+    let d = e.decide(&input(), "dev", &[], now());
+    assert_eq!(d.outcome, Outcome::Deny, "{:?}", d);
+    assert!(
+        d.errors.iter().any(|e| e.message.contains("recursion")),
+        "{:?}",
+        d.errors
+    );
+}
+
+#[test]
+fn a_hostile_input_to_the_library_is_bounded_by_the_budget() {
+    // Many components with long licence expressions: the licence policy's
+    // regular expressions run per component. Whatever it costs, the
+    // decision ends within the budget's reach and never allows by timing out.
+    let budget = Duration::from_millis(100);
+    let e = library_with(
+        "package hostile.runaway\n\ndeny contains \"x\" if false\n",
+        budget,
+    );
+    // Every alternative names a denied id, so nothing short-cuts the work.
+    let expression = vec!["SSPL-1.0 AND MIT"; 500].join(" OR ");
+    let components: Vec<serde_json::Value> = (0..200)
+        .map(|i| serde_json::json!({"name": format!("c{i}"), "version": "1", "licenses": [expression]}))
+        .collect();
+    let doc = serde_json::json!({
+        "version": palisade_policy::INPUT_VERSION,
+        "artifact": {"name": "app", "digest": format!("sha256:{}", "c".repeat(64))},
+        "sbom": {"format": "CycloneDX", "component_count": 200, "components": components}
+    });
+    let input = PolicyInput::from_value(doc).unwrap();
+    let started = Instant::now();
+    let d = e.decide(&input, "dev", &[], now());
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    // In dev the missing attestations only warn; stopped by the limit, the
+    // decision denies. It never allows.
+    if d.errors.iter().any(|e| e.kind == ErrorKind::Limit) {
+        assert_eq!(d.outcome, Outcome::Deny);
+    } else {
+        assert!(d.errors.is_empty(), "{:?}", d.errors);
+        assert_eq!(d.outcome, Outcome::Warn, "{:?}", d.reasons());
+    }
+}
