@@ -7,6 +7,11 @@
 //! exact: the listed violations, waived violations, applied and ignored
 //! exceptions and errors must be all there are. The bundle is the built-in
 //! library with `scenarios/environments.yaml` as its environments file.
+//!
+//! A case may name, in `covers`, the policies it shows passing at a boundary
+//! (evaluated, not `off`, and without any violation); every built-in policy
+//! must have an `allow` case that covers it, a `warn` violation and a `deny`
+//! violation somewhere in the files.
 
 // Test helpers may panic on set-up failure.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -14,7 +19,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use palisade_policy::decision::Violation;
+use palisade_policy::decision::{PolicyStatus, Violation};
 use palisade_policy::{Bundle, Engine, EngineOptions, Exception, PolicyInput};
 use serde::Deserialize;
 use serde_json::Value;
@@ -33,6 +38,9 @@ struct File {
 struct Case {
     name: String,
     environment: String,
+    /// Policies this case shows passing: each must be evaluated and violation-free.
+    #[serde(default)]
+    covers: Vec<String>,
     #[serde(default)]
     now: Option<String>,
     #[serde(default)]
@@ -262,6 +270,15 @@ fn scenarios() {
             if !errors_ok {
                 problems.push(format!("errors {:?}", d.errors));
             }
+            for id in &case.covers {
+                match d.policies.iter().find(|p| &p.policy == id) {
+                    Some(p) if p.status == PolicyStatus::Passed => {}
+                    Some(p) => {
+                        problems.push(format!("covers {id}, whose status is {:?}", p.status))
+                    }
+                    None => problems.push(format!("covers {id}, which was not evaluated")),
+                }
+            }
             if !problems.is_empty() {
                 failures.push(format!("{label}:\n  {}", problems.join("\n  ")));
             }
@@ -279,6 +296,8 @@ fn scenarios() {
 #[test]
 fn every_builtin_policy_is_covered_in_allow_warn_and_deny() {
     let mut seen: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+    let mut allowed: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    let mut statuses: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     for entry in std::fs::read_dir(dir()).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_none_or(|e| e != "yaml") || path.ends_with("environments.yaml") {
@@ -286,6 +305,13 @@ fn every_builtin_policy_is_covered_in_allow_warn_and_deny() {
         }
         let file: File = serde_yaml_ng::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         for case in file.cases {
+            if case.expect.decision == "allow" {
+                allowed.extend(case.covers.iter().cloned());
+            }
+            if !case.expect.applied.is_empty() {
+                statuses.insert("applied".into());
+            }
+            statuses.extend(case.expect.ignored.values().cloned());
             for v in &case.expect.violations {
                 seen.entry(v.policy.clone())
                     .or_default()
@@ -298,6 +324,17 @@ fn every_builtin_policy_is_covered_in_allow_warn_and_deny() {
         assert!(
             effects.contains("deny") && effects.contains("warn"),
             "{id} lacks a deny or warn scenario: {effects:?}"
+        );
+        assert!(
+            allowed.contains(id),
+            "{id} lacks an allow scenario that covers it"
+        );
+    }
+    // Unexpired (applied), expired and self-approved exceptions.
+    for status in ["applied", "expired", "self_approved"] {
+        assert!(
+            statuses.contains(status),
+            "no scenario has an exception {status}: {statuses:?}"
         );
     }
 }
