@@ -28,7 +28,17 @@ ids(expression) := {lower(t) |
 
 alternatives(expression) := regex.split(`[ \t]+OR[ \t]+`, expression)
 
+# A cheap necessary condition, checked first: a denied expression contains a
+# denied id, so its lower-case text does. The regular expressions below are
+# otherwise run on every licence of every component, which made them the
+# largest cost of a decision on a 300-component SBOM.
+mentions_denied(lowered) if {
+	some id in denied
+	contains(lowered, id)
+}
+
 expression_denied(expression) if {
+	mentions_denied(lower(expression))
 	every alternative in alternatives(expression) {
 		some id in ids(alternative)
 		id in denied
