@@ -6,9 +6,11 @@ on stdout; run.sh compares and summarises.
 
   peer.py sign-dsse ALG OUTDIR          reference signs a statement (DSSE); writes envelope + key
   peer.py verify-dsse ENVELOPE PUBPEM   reference verifies an envelope Palisade signed
-  peer.py sign-layout DEMO OUT          reference (in-toto) signs the demo layout with alice
-  peer.py verify-layout LAYOUT DEMO     reference verifies a layout Palisade signed (runs the inspection)
+  peer.py sign-layout DEMO OUT [TEMPLATE]   reference (in-toto) signs the demo layout (or TEMPLATE) with alice
+  peer.py verify-layout LAYOUT DIR [KEY]    reference verifies a layout with the links and foo.tar.gz
+                                            in DIR (runs the inspection); KEY defaults to DIR/alice.pub
   peer.py rate-dsse ENVELOPE PUBPEM S   reference DSSE verifications per second
+  peer.py rate-raw ENVELOPE PUBPEM S    the signature primitive alone (cryptography, OpenSSL), parsed once
   peer.py rate-bundle BUNDLE ARTIFACT ROOT IDENTITY ISSUER S   sigstore-python verifications per second
 """
 
@@ -67,11 +69,11 @@ def verify_dsse(env_path, pem_path):
     print(json.dumps({"verified": bool(accepted), "keyids": sorted(accepted)}))
 
 
-def sign_layout(demo, out):
+def sign_layout(demo, out, template=None):
     from in_toto.models.layout import Layout
     from in_toto.models.metadata import Metablock
 
-    with open(os.path.join(demo, "demo.layout.template")) as f:
+    with open(template or os.path.join(demo, "demo.layout.template")) as f:
         data = json.load(f)
     layout = Layout.read(data["signed"])
     layout.set_relative_expiration(months=12)
@@ -84,12 +86,12 @@ def sign_layout(demo, out):
     print(json.dumps({"signed_layout": out, "keyid": signer.public_key.keyid}))
 
 
-def verify_layout(layout_path, demo):
+def verify_layout(layout_path, demo, key_path=None):
     from in_toto.models.metadata import Metablock
     from in_toto.verifylib import in_toto_verify
 
     layout = Metablock.load(layout_path)
-    alice = load_pub(os.path.join(demo, "alice.pub"))
+    alice = load_pub(key_path or os.path.join(demo, "alice.pub"))
     work = tempfile.mkdtemp()
     try:
         for name in os.listdir(demo):
@@ -138,6 +140,30 @@ def rate_dsse(env_path, pem_path, seconds):
     print(json.dumps({"what": "dsse", "iterations": n, "per_second": round(per, 1)}))
 
 
+def rate_raw(env_path, pem_path, seconds):
+    import base64
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+    with open(env_path) as f:
+        env = json.load(f)
+    payload = base64.b64decode(env["payload"])
+    ptype = env["payloadType"].encode()
+    message = b"DSSEv1 %d %s %d %s" % (len(ptype), ptype, len(payload), payload)
+    sig = base64.b64decode(env["signatures"][0]["sig"])
+    with open(pem_path, "rb") as f:
+        pub = serialization.load_pem_public_key(f.read())
+    if isinstance(pub, ed25519.Ed25519PublicKey):
+        once = lambda: pub.verify(sig, message)  # noqa: E731
+    elif isinstance(pub, ec.EllipticCurvePublicKey):
+        once = lambda: pub.verify(sig, message, ec.ECDSA(hashes.SHA256()))  # noqa: E731
+    else:
+        raise SystemExit("rate-raw: Ed25519 or ECDSA keys only")
+    n, per = rate(once, float(seconds))
+    print(json.dumps({"what": "raw", "iterations": n, "per_second": round(per, 1)}))
+
+
 def rate_bundle(bundle_path, artifact_path, root_path, identity, issuer, seconds):
     from sigstore.models import Bundle, ClientTrustConfig, TrustedRoot
     from sigstore.verify import Verifier, policy
@@ -168,5 +194,6 @@ if __name__ == "__main__":
         "sign-layout": sign_layout,
         "verify-layout": verify_layout,
         "rate-dsse": rate_dsse,
+        "rate-raw": rate_raw,
         "rate-bundle": rate_bundle,
     }[cmd](*args)

@@ -1,11 +1,15 @@
 //! Prints verifications per second as JSON, for `bench/attest/run.sh`, which
 //! times the reference implementations on the same inputs.
 //!
-//! Usage: `attest_rate dsse ENVELOPE PUBKEY [SECONDS]` or
-//! `attest_rate bundle BUNDLE ARTIFACT TRUSTED_ROOT IDENTITY ISSUER [SECONDS]`.
+//! Usage: `attest_rate dsse ENVELOPE PUBKEY [SECONDS]`,
+//! `attest_rate bundle BUNDLE ARTIFACT TRUSTED_ROOT IDENTITY ISSUER [SECONDS]`, or
+//! `attest_rate raw ENVELOPE PUBKEY [SECONDS]`: the signature primitive alone
+//! (the envelope's first signature over its PAE, parsed once), the ceiling
+//! that `dsse` approaches.
 
 use std::time::{Duration, Instant};
 
+use palisade_attest::dsse::{Envelope, decode_base64, pae};
 use palisade_attest::sigstore::{ArtifactInput, BundleVerifier, SignerPolicy};
 use palisade_attest::{AttestationPolicy, PublicKey};
 
@@ -59,6 +63,22 @@ fn main() -> Result<(), String> {
                 }
             })?;
             println!("{{\"what\": \"dsse\", \"iterations\": {n}, \"per_second\": {per_sec:.1}}}");
+        }
+        "raw" => {
+            let envelope = Envelope::from_json(&read(&arg(2)?)?).map_err(|e| e.to_string())?;
+            let key = PublicKey::from_bytes(&read(&arg(3)?)?, None).map_err(|e| e.to_string())?;
+            let seconds: f64 = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(3.0);
+            let payload = envelope.decoded_payload().map_err(|e| e.to_string())?;
+            let message = pae(&envelope.payload_type, &payload);
+            let first = envelope
+                .signatures
+                .first()
+                .ok_or_else(|| "the envelope has no signature".to_string())?;
+            let signature = decode_base64(&first.sig, "signature").map_err(|e| e.to_string())?;
+            let (n, per_sec) = rate(seconds, || {
+                key.verify(&message, &signature).map_err(|e| e.to_string())
+            })?;
+            println!("{{\"what\": \"raw\", \"iterations\": {n}, \"per_second\": {per_sec:.1}}}");
         }
         "bundle" => {
             let bundle = read(&arg(2)?)?;
