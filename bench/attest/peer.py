@@ -7,6 +7,7 @@ on stdout; run.sh compares and summarises.
   peer.py sign-dsse ALG OUTDIR          reference signs a statement (DSSE); writes envelope + key
   peer.py verify-dsse ENVELOPE PUBPEM   reference verifies an envelope Palisade signed
   peer.py sign-layout DEMO OUT [TEMPLATE]   reference (in-toto) signs the demo layout (or TEMPLATE) with alice
+  peer.py sign-layout-dsse DEMO TEMPLATE OUT   reference signs the DSSE demo layout (a DSSE envelope) with alice
   peer.py verify-layout LAYOUT DIR [KEY]    reference verifies a layout with the links and foo.tar.gz
                                             in DIR (runs the inspection); KEY defaults to DIR/alice.pub
   peer.py rate-dsse ENVELOPE PUBPEM S   reference DSSE verifications per second
@@ -86,11 +87,30 @@ def sign_layout(demo, out, template=None):
     print(json.dumps({"signed_layout": out, "keyid": signer.public_key.keyid}))
 
 
+def sign_layout_dsse(demo, template, out):
+    import base64
+
+    from in_toto.models.layout import Layout
+    from in_toto.models.metadata import Envelope
+
+    with open(template) as f:
+        data = json.loads(base64.b64decode(json.load(f)["payload"]))
+    layout = Layout.read(data)
+    layout.set_relative_expiration(months=12)
+    with open(os.path.join(demo, "alice"), "rb") as f:
+        priv = serialization.load_pem_private_key(f.read(), None)
+    signer = CryptoSigner(priv)
+    env = Envelope.from_signable(layout)
+    env.create_signature(signer)
+    env.dump(out)
+    print(json.dumps({"signed_layout": out, "keyid": signer.public_key.keyid}))
+
+
 def verify_layout(layout_path, demo, key_path=None):
-    from in_toto.models.metadata import Metablock
+    from in_toto.models.metadata import Metadata
     from in_toto.verifylib import in_toto_verify
 
-    layout = Metablock.load(layout_path)
+    layout = Metadata.load(layout_path)  # a classic metablock or a DSSE envelope
     alice = load_pub(key_path or os.path.join(demo, "alice.pub"))
     work = tempfile.mkdtemp()
     try:
@@ -192,6 +212,7 @@ if __name__ == "__main__":
         "sign-dsse": sign_dsse,
         "verify-dsse": verify_dsse,
         "sign-layout": sign_layout,
+        "sign-layout-dsse": sign_layout_dsse,
         "verify-layout": verify_layout,
         "rate-dsse": rate_dsse,
         "rate-raw": rate_raw,
