@@ -28,6 +28,7 @@
 //! * [`whatif`]: what a policy change would newly deny.
 
 pub mod bundle;
+mod canonical;
 pub mod decision;
 pub mod engine;
 pub mod environment;

@@ -230,6 +230,18 @@ fn scenarios() {
                 case.name
             );
             let mut problems = Vec::new();
+            // The decision's fast digest is the reference RFC 8785 digest.
+            if let Ok(prepared) =
+                engine.prepared_input(&input, &case.environment, &case.exceptions, now)
+            {
+                let reference = palisade_policy::canonical_digest(&prepared).unwrap();
+                if d.input_digest.as_deref() != Some(reference.as_str()) {
+                    problems.push(format!(
+                        "input digest {:?}, reference {reference}",
+                        d.input_digest
+                    ));
+                }
+            }
             if d.outcome.as_str() != case.expect.decision {
                 problems.push(format!(
                     "decision {} (reasons: {:?})",
