@@ -10,7 +10,9 @@
 //! takes the strongest claim (required over optional over excluded), and the
 //! first layer seen is kept.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::borrow::{Borrow, Cow};
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
 
 use palisade_inventory::{Component, Inventory, Scope};
 use palisade_versions::Ecosystem;
@@ -166,7 +168,9 @@ pub fn component(pkg: &Pkg<'_>, location: &str, warnings: &mut Vec<String>) -> C
 /// Accumulates components and edges for one file, merging duplicates.
 #[derive(Debug, Default)]
 pub struct Collector {
-    index: BTreeMap<String, usize>,
+    /// `bom_ref` -> index in `inventory.components`. A hash map: it is only
+    /// looked up, never iterated, so its order cannot leak into the output.
+    index: HashMap<String, usize>,
     /// The inventory being built.
     pub inventory: Inventory,
 }
@@ -196,11 +200,19 @@ impl Collector {
         if from == to {
             return;
         }
-        self.inventory
-            .dependencies
-            .entry(from.to_owned())
-            .or_default()
-            .insert(to.to_owned());
+        // Look up before inserting: `entry` would allocate `from` every time.
+        match self.inventory.dependencies.get_mut(from) {
+            Some(tos) => {
+                if !tos.contains(to) {
+                    tos.insert(to.to_owned());
+                }
+            }
+            None => {
+                self.inventory
+                    .dependencies
+                    .insert(from.to_owned(), BTreeSet::from([to.to_owned()]));
+            }
+        }
     }
 
     /// Records a warning.
@@ -307,6 +319,74 @@ pub fn merge_inventories(parts: impl IntoIterator<Item = Inventory>) -> Inventor
     c.finish()
 }
 
+/// Lower-case hex of `bytes`. `hex::encode` collects a `char` iterator, which
+/// showed in profiles of lockfiles with an integrity hash on every entry.
+pub fn hex_lower(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out
+}
+
+/// A string read by serde that borrows from the input when it can (JSON and
+/// TOML strings without escapes) and is copied only when it must be. Unlike
+/// `Cow<str>`, which serde always copies, it also borrows as a map key.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Text<'a>(pub Cow<'a, str>);
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Borrow<str> for Text<'_> {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Text<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> std::result::Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: serde::de::Error>(
+                self,
+                v: &str,
+            ) -> std::result::Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: serde::de::Error>(
+                self,
+                v: String,
+            ) -> std::result::Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
 /// Converts input bytes to text, reporting the first invalid byte's line.
 pub fn utf8<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
@@ -318,7 +398,7 @@ pub fn utf8<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str> {
 }
 
 /// Parses JSON with `serde_json`, whose recursion limit (128) bounds depth.
-pub fn json<T: serde::de::DeserializeOwned>(file: &str, bytes: &[u8]) -> Result<T> {
+pub fn json<'a, T: serde::Deserialize<'a>>(file: &str, bytes: &'a [u8]) -> Result<T> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     serde_json::from_slice(bytes).map_err(|e| CatalogError::json(file, &e))
 }
@@ -355,8 +435,9 @@ fn strip_yaml_position(msg: &str) -> String {
     }
 }
 
-/// Parses TOML; `toml` reports byte spans, converted here to a line.
-pub fn toml<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T> {
+/// Parses TOML; `toml` reports byte spans, converted here to a line. `T`
+/// may borrow from `text` (strings without escapes are not copied).
+pub fn toml<'a, T: serde::Deserialize<'a>>(file: &str, text: &'a str) -> Result<T> {
     toml::from_str(text).map_err(|e| {
         let line = e
             .span()
@@ -435,6 +516,12 @@ mod tests {
         let inv = c.finish();
         assert!(inv.dependencies.is_empty());
         assert_eq!(inv.warnings.len(), 1);
+    }
+
+    #[test]
+    fn hex_lower_matches_the_hex_crate() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        assert_eq!(hex_lower(&bytes), hex::encode(&bytes));
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! against the package table. Checksums come from the package's `checksum`
 //! (v2+) or the v1 `[metadata]` table (`"checksum name version (source)"`).
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 
 use palisade_inventory::Inventory;
 use palisade_versions::Ecosystem;
@@ -16,36 +17,42 @@ use serde::Deserialize;
 use crate::common::{Collector, Limits, Pkg, component, toml, utf8};
 use crate::error::{CatalogError, Result};
 
+// Strings borrow from the lockfile text when they have no escapes (all of a
+// Cargo-written lockfile), so the table is read without copying.
 #[derive(Deserialize)]
-struct Lock {
-    #[serde(default)]
-    package: Vec<Package>,
+struct Lock<'a> {
+    #[serde(borrow, default)]
+    package: Vec<Package<'a>>,
     #[serde(default)]
     metadata: BTreeMap<String, toml::Value>,
 }
 
 #[derive(Deserialize)]
-struct Package {
-    name: String,
-    version: String,
-    #[serde(default)]
-    source: Option<String>,
-    #[serde(default)]
-    checksum: Option<String>,
-    #[serde(default)]
-    dependencies: Vec<String>,
+struct Package<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+    #[serde(borrow)]
+    version: Cow<'a, str>,
+    #[serde(borrow, default)]
+    source: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    checksum: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    dependencies: Vec<Cow<'a, str>>,
 }
 
 /// Parses a `Cargo.lock`.
 pub fn parse(file: &str, bytes: &[u8], _limits: &Limits) -> Result<Inventory> {
     let text = utf8(file, bytes)?;
-    let lock: Lock = toml(file, text)?;
+    let lock: Lock<'_> = toml(file, text)?;
     let mut c = Collector::default();
     let mut warnings = Vec::new();
-    // (name, version, source) -> bom_ref, and name -> bom_refs.
-    let mut by_full: BTreeMap<(String, String, String), String> = BTreeMap::new();
-    let mut by_name: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
-    for p in &lock.package {
+    // Per package (by index): its bom_ref. Lookups by (name, version,
+    // source) and by name borrow from the parsed table.
+    let mut refs: Vec<String> = Vec::with_capacity(lock.package.len());
+    let mut by_full: HashMap<(&str, &str, &str), usize> = HashMap::new();
+    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, p) in lock.package.iter().enumerate() {
         let mut comp = component(
             &Pkg {
                 ty: "cargo",
@@ -57,8 +64,8 @@ pub fn parse(file: &str, bytes: &[u8], _limits: &Limits) -> Result<Inventory> {
             file,
             &mut warnings,
         );
-        let source = p.source.clone().unwrap_or_default();
-        let checksum = p.checksum.clone().or_else(|| {
+        let source = p.source.as_deref().unwrap_or_default();
+        let checksum = p.checksum.as_deref().map(str::to_owned).or_else(|| {
             let key = format!("checksum {} {} ({})", p.name, p.version, source);
             lock.metadata
                 .get(&key)
@@ -71,36 +78,23 @@ pub fn parse(file: &str, bytes: &[u8], _limits: &Limits) -> Result<Inventory> {
             comp.hashes
                 .insert("SHA-256".into(), sum.to_ascii_lowercase());
         }
-        let source_label = if source.is_empty() {
-            "local".to_owned()
-        } else {
-            source.clone()
-        };
-        comp.properties.insert("cargo:source".into(), source_label);
+        let source_label = if source.is_empty() { "local" } else { source };
+        comp.properties
+            .insert("cargo:source".into(), source_label.to_owned());
         if source.starts_with("git+") {
             // A git dependency's purl names the crate, not a registry release.
             comp.properties
-                .insert("palisade:vcs".into(), source.clone());
+                .insert("palisade:vcs".into(), source.to_owned());
         }
-        let r = c.add(comp);
-        by_full.insert((p.name.clone(), p.version.clone(), source), r.clone());
-        by_name
-            .entry(p.name.clone())
-            .or_default()
-            .push((p.version.clone(), r));
+        refs.push(c.add(comp));
+        by_full.insert((&p.name, &p.version, source), i);
+        by_name.entry(&p.name).or_default().push(i);
     }
     for w in warnings {
         c.warn(w);
     }
     for (i, p) in lock.package.iter().enumerate() {
-        let from = by_full
-            .get(&(
-                p.name.clone(),
-                p.version.clone(),
-                p.source.clone().unwrap_or_default(),
-            ))
-            .cloned()
-            .unwrap_or_default();
+        let Some(from) = refs.get(i) else { continue };
         for dep in &p.dependencies {
             let mut parts = dep.splitn(3, ' ');
             let name = parts.next().unwrap_or_default();
@@ -109,20 +103,20 @@ pub fn parse(file: &str, bytes: &[u8], _limits: &Limits) -> Result<Inventory> {
                 .next()
                 .map(|s| s.trim_start_matches('(').trim_end_matches(')'));
             let target = match (version, source) {
-                (Some(v), Some(s)) => by_full
-                    .get(&(name.to_owned(), v.to_owned(), s.to_owned()))
-                    .cloned(),
-                (Some(v), None) => by_name
-                    .get(name)
-                    .and_then(|cands| cands.iter().find(|(cv, _)| cv == v))
-                    .map(|(_, r)| r.clone()),
+                (Some(v), Some(s)) => by_full.get(&(name, v, s)).copied(),
+                (Some(v), None) => by_name.get(name).and_then(|cands| {
+                    cands
+                        .iter()
+                        .copied()
+                        .find(|j| lock.package.get(*j).is_some_and(|q| q.version == v))
+                }),
                 _ => match by_name.get(name).map(Vec::as_slice) {
-                    Some([(_, r)]) => Some(r.clone()),
+                    Some([j]) => Some(*j),
                     _ => None,
                 },
             };
-            match target {
-                Some(t) => c.edge(&from, &t),
+            match target.and_then(|j| refs.get(j)) {
+                Some(t) => c.edge(from, t),
                 None => {
                     return Err(CatalogError::malformed(
                         file,

@@ -21,31 +21,32 @@ use palisade_inventory::{Component, Inventory, Scope};
 use palisade_versions::Ecosystem;
 use serde::Deserialize;
 
-use crate::common::{Collector, Limits, Pkg, component, jkey, json};
+use crate::common::{Collector, Limits, Pkg, Text, component, jkey, json};
 use crate::error::{CatalogError, Position, Result};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Lock {
+struct Lock<'a> {
     #[serde(default)]
     lockfile_version: Option<serde_json::Value>,
-    #[serde(default)]
-    packages: Option<BTreeMap<String, Entry>>,
+    // Install paths and strings borrow from the input (see `Text`).
+    #[serde(borrow, default)]
+    packages: Option<BTreeMap<Text<'a>, Entry<'a>>>,
     #[serde(default)]
     dependencies: Option<BTreeMap<String, V1Dep>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
-struct Entry {
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    version: Option<String>,
-    #[serde(default)]
-    resolved: Option<String>,
-    #[serde(default)]
-    integrity: Option<String>,
+struct Entry<'a> {
+    #[serde(borrow, default)]
+    name: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    version: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    resolved: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    integrity: Option<Text<'a>>,
     #[serde(default)]
     link: bool,
     #[serde(default)]
@@ -56,12 +57,12 @@ struct Entry {
     dev_optional: bool,
     #[serde(default)]
     license: Option<serde_json::Value>,
-    #[serde(default)]
-    dependencies: BTreeMap<String, String>,
-    #[serde(default)]
-    optional_dependencies: BTreeMap<String, String>,
-    #[serde(default)]
-    peer_dependencies: BTreeMap<String, String>,
+    #[serde(borrow, default)]
+    dependencies: BTreeMap<Text<'a>, Text<'a>>,
+    #[serde(borrow, default)]
+    optional_dependencies: BTreeMap<Text<'a>, Text<'a>>,
+    #[serde(borrow, default)]
+    peer_dependencies: BTreeMap<Text<'a>, Text<'a>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -85,7 +86,7 @@ struct V1Dep {
 
 /// Parses a `package-lock.json` or `npm-shrinkwrap.json`.
 pub fn parse(file: &str, bytes: &[u8], limits: &Limits) -> Result<Inventory> {
-    let lock: Lock = json(file, bytes)?;
+    let lock: Lock<'_> = json(file, bytes)?;
     let version = match &lock.lockfile_version {
         None => 1,
         Some(serde_json::Value::Number(n)) => n.as_u64().unwrap_or(0),
@@ -118,7 +119,11 @@ fn name_from_key(key: &str) -> Option<&str> {
 }
 
 /// The install path a `require` from `from` resolves `dep` to, if any.
-fn resolve<'a>(packages: &'a BTreeMap<String, Entry>, from: &str, dep: &str) -> Option<&'a str> {
+fn resolve<'a>(
+    packages: &'a BTreeMap<Text<'_>, Entry<'_>>,
+    from: &str,
+    dep: &str,
+) -> Option<&'a str> {
     let mut base = from.to_owned();
     loop {
         let candidate = if base.is_empty() {
@@ -126,12 +131,12 @@ fn resolve<'a>(packages: &'a BTreeMap<String, Entry>, from: &str, dep: &str) -> 
         } else {
             format!("{base}/node_modules/{dep}")
         };
-        if let Some((k, e)) = packages.get_key_value(&candidate) {
+        if let Some((k, e)) = packages.get_key_value(candidate.as_str()) {
             if e.link {
                 let target = e.resolved.as_deref().unwrap_or_default();
-                return packages.get_key_value(target).map(|(k, _)| k.as_str());
+                return packages.get_key_value(target).map(|(k, _)| &**k);
             }
-            return Some(k.as_str());
+            return Some(k);
         }
         if base.is_empty() {
             return None;
@@ -166,7 +171,8 @@ pub(crate) fn add_integrity(comp: &mut Component, integrity: Option<&str>) {
         };
         let b64 = b64.split('?').next().unwrap_or_default();
         if let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(b64) {
-            comp.hashes.insert(name.into(), hex::encode(raw));
+            comp.hashes
+                .insert(name.into(), crate::common::hex_lower(&raw));
         }
     }
 }
@@ -224,7 +230,7 @@ fn set_scope(comp: &mut Component, dev: bool, optional: bool) {
 
 fn parse_packages(
     file: &str,
-    packages: &BTreeMap<String, Entry>,
+    packages: &BTreeMap<Text<'_>, Entry<'_>>,
     limits: &Limits,
 ) -> Result<Inventory> {
     let mut c = Collector::default();
@@ -262,20 +268,20 @@ fn parse_packages(
             comp.license = Some(l.clone());
         }
         if local {
-            comp.properties.insert("npm:local".into(), key.clone());
+            comp.properties.insert("npm:local".into(), key.to_string());
         }
         if let Some(r) = e.resolved.as_deref().filter(|r| r.starts_with("git")) {
             comp.properties.insert("palisade:vcs".into(), r.to_owned());
         }
         let r = c.add(comp);
-        refs.insert(key.as_str(), r);
+        refs.insert(key, r);
         limits.check_components(file, c.len())?;
     }
     for (key, e) in packages {
         if e.link {
             continue;
         }
-        let from = match refs.get(key.as_str()) {
+        let from = match refs.get(&**key) {
             Some(r) => r.clone(),
             None if key.is_empty() => continue,
             None => continue,

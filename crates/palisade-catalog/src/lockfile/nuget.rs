@@ -78,7 +78,8 @@ pub fn parse(file: &str, bytes: &[u8], limits: &Limits) -> Result<Inventory> {
             if let Some(h) = e.content_hash.as_deref()
                 && let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(h)
             {
-                comp.hashes.insert("SHA-512".into(), hex::encode(raw));
+                comp.hashes
+                    .insert("SHA-512".into(), crate::common::hex_lower(&raw));
             }
             if e.kind.as_deref() == Some("Direct") {
                 comp.properties.insert("nuget:direct".into(), "true".into());
