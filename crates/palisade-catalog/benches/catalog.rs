@@ -5,19 +5,27 @@
 //! Inputs are generated here, deterministically, so no large fixture is
 //! committed. The image bench writes its archive to a temporary directory
 //! once and times `catalog_path` on it; memory use stays bounded because
-//! layers are streamed (see `bench/catalog/run.sh` for a peak-RSS check).
+//! layers are streamed (see `bench/catalog/README.md` for a peak-RSS check).
+//!
+//! The `lockfile-10k-cpu` group repeats the lockfile benches measuring the
+//! thread's CPU time instead of wall time (see `support/cputime.rs`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::fmt::Write as _;
 use std::hint::black_box;
-use std::io::Write as _;
 
+use criterion::measurement::Measurement;
 use criterion::{Criterion, criterion_group, criterion_main};
 use palisade_catalog::lockfile::{self, LockfileKind};
 use palisade_catalog::{CatalogOptions, Limits, catalog_path};
 
-const N: usize = 10_000;
+#[path = "support/cputime.rs"]
+mod cputime;
+#[path = "support/synth.rs"]
+mod synth;
+
+use synth::{N, dpkg_status, write_image};
 
 fn npm_lock() -> String {
     let mut s = String::from(
@@ -101,22 +109,17 @@ fn requirements() -> String {
     (0..N).map(|i| format!("pkg-{i}==1.{}.0 --hash=sha256:ddc6f9cc94d67c0e21aaf7eda3a010fd3af78ebf6e096aa6e2e13c79749cce4f\n", i % 50)).collect()
 }
 
-fn dpkg_status() -> String {
-    (0..N)
-        .map(|i| {
-            format!(
-                "Package: pkg{i}\nStatus: install ok installed\nArchitecture: amd64\nSource: src{}\nVersion: 1.{}-{}\nDepends: pkg{} (>= 1.0), pkg{} | other\nDescription: a package\n multi-line text\n\n",
-                i / 3,
-                i % 50,
-                i % 9,
-                (i * 7 + 1) % N,
-                (i * 3 + 2) % N
-            )
-        })
-        .collect()
+fn lockfiles(c: &mut Criterion) {
+    lockfiles_in(c, "lockfile-10k");
 }
 
-fn lockfiles(c: &mut Criterion) {
+fn lockfiles_cpu(c: &mut Criterion<cputime::CpuTime>) {
+    if cputime::available() {
+        lockfiles_in(c, "lockfile-10k-cpu");
+    }
+}
+
+fn lockfiles_in<M: Measurement>(c: &mut Criterion<M>, group: &str) {
     let limits = Limits::default();
     let inputs: Vec<(&str, LockfileKind, String)> = vec![
         ("package-lock.json", LockfileKind::NpmLock, npm_lock()),
@@ -130,7 +133,7 @@ fn lockfiles(c: &mut Criterion) {
             requirements(),
         ),
     ];
-    let mut g = c.benchmark_group("lockfile-10k");
+    let mut g = c.benchmark_group(group);
     for (name, kind, text) in &inputs {
         let inv = lockfile::parse(*kind, name, text.as_bytes(), None, &limits)
             .expect("bench input parses");
@@ -152,90 +155,21 @@ fn lockfiles(c: &mut Criterion) {
     g.finish();
 }
 
-/// Writes a `docker save` archive of `layers` uncompressed layers, each
-/// holding `files_per_layer` files of `file_size` pseudo-random bytes plus a
-/// dpkg status file, to `path`; returns its size.
-pub fn write_image(
-    path: &std::path::Path,
-    layers: usize,
-    files_per_layer: usize,
-    file_size: usize,
-) -> u64 {
-    let file = std::fs::File::create(path).unwrap();
-    let mut outer = tar::Builder::new(std::io::BufWriter::new(file));
-    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut names = Vec::new();
-    let mut diff_ids = Vec::new();
-    let status = dpkg_status();
-    for l in 0..layers {
-        let mut inner = tar::Builder::new(Vec::new());
-        for f in 0..files_per_layer {
-            let mut data = vec![0u8; file_size];
-            for chunk in data.chunks_mut(8) {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                let bytes = seed.to_le_bytes();
-                chunk.copy_from_slice(&bytes[..chunk.len()]);
-            }
-            let mut h = tar::Header::new_gnu();
-            h.set_size(data.len() as u64);
-            h.set_mode(0o644);
-            inner
-                .append_data(&mut h, format!("usr/share/data{l}/file{f}.bin"), &data[..])
-                .unwrap();
-        }
-        let mut h = tar::Header::new_gnu();
-        h.set_size(status.len() as u64);
-        h.set_mode(0o644);
-        inner
-            .append_data(&mut h, "var/lib/dpkg/status", status.as_bytes())
-            .unwrap();
-        let layer = inner.into_inner().unwrap();
-        use sha2::Digest;
-        diff_ids.push(format!(
-            "sha256:{}",
-            hex::encode(sha2::Sha256::digest(&layer))
-        ));
-        let name = format!("layer{l}/layer.tar");
-        let mut h = tar::Header::new_gnu();
-        h.set_size(layer.len() as u64);
-        h.set_mode(0o644);
-        outer.append_data(&mut h, &name, &layer[..]).unwrap();
-        names.push(name);
-    }
-    let config = serde_json::to_vec(
-        &serde_json::json!({"rootfs": {"type": "layers", "diff_ids": diff_ids}}),
-    )
-    .unwrap();
-    let mut h = tar::Header::new_gnu();
-    h.set_size(config.len() as u64);
-    h.set_mode(0o644);
-    outer
-        .append_data(&mut h, "config.json", &config[..])
-        .unwrap();
-    let manifest = serde_json::to_vec(&serde_json::json!([{"Config": "config.json", "RepoTags": ["bench:latest"], "Layers": names}])).unwrap();
-    let mut h = tar::Header::new_gnu();
-    h.set_size(manifest.len() as u64);
-    h.set_mode(0o644);
-    outer
-        .append_data(&mut h, "manifest.json", &manifest[..])
-        .unwrap();
-    let mut w = outer.into_inner().unwrap();
-    w.flush().unwrap();
-    std::fs::metadata(path).unwrap().len()
-}
-
 fn image(c: &mut Criterion) {
+    // The ~300 MiB archive is written lazily, on the first iteration, so that
+    // running only the lockfile benches (`-- lockfile`) does not pay for it.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bench-image.tar");
-    // 6 layers x 50 files x 1 MiB = about 300 MiB.
-    let size = write_image(&path, 6, 50, 1 << 20);
-    eprintln!("image archive: {size} bytes");
+    let written = std::cell::OnceCell::new();
     let opts = CatalogOptions::default();
     let mut g = c.benchmark_group("image");
     g.sample_size(10);
     g.bench_function("docker-save-300MiB", |b| {
+        written.get_or_init(|| {
+            // 6 layers x 50 files x 1 MiB = about 300 MiB.
+            let size = write_image(&path, 6, 50, 1 << 20);
+            eprintln!("image archive: {size} bytes");
+        });
         b.iter(|| {
             let inv = catalog_path(&path, &opts, &mut |_| {}).expect("image inventories");
             assert_eq!(inv.components.len(), N);
@@ -246,4 +180,9 @@ fn image(c: &mut Criterion) {
 }
 
 criterion_group!(benches, lockfiles, image);
-criterion_main!(benches);
+criterion_group! {
+    name = benches_cpu;
+    config = Criterion::default().with_measurement(cputime::CpuTime);
+    targets = lockfiles_cpu
+}
+criterion_main!(benches, benches_cpu);
