@@ -39,6 +39,7 @@ pub mod library;
 pub mod load;
 mod recursion;
 pub mod testing;
+mod to_rego;
 pub mod whatif;
 
 pub use bundle::{Bundle, BundleSignature, BundleVerifier, VerifiedEnvelope};
