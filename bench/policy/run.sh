@@ -13,6 +13,7 @@ out="$here/out"
 mkdir -p "$out"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
 
+echo "== machine: $(nproc) cores,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2), load average $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "== palisade (regorus, in-process)"
 ( cd "$root" && PALISADE_BENCH_OUT="$out" cargo bench -p palisade-policy --bench decide -- --warm-up-time 1 --measurement-time 3 )
 

@@ -15,6 +15,7 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use regorus::Value;
 use serde::ser::{self, Serialize};
@@ -39,15 +40,41 @@ impl ser::Error for Error {
 
 type Result<T> = std::result::Result<T, Error>;
 
+/// Hashes the address and length of a `'static` field name: the names come
+/// from a fixed set of string constants, so this is exact enough (two
+/// constants with the same text only make two entries) and much cheaper
+/// than hashing the text with SipHash on every field of every finding.
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type KeyCache = HashMap<(usize, usize), Value, BuildHasherDefault<AddressHasher>>;
+
 thread_local! {
-    static KEYS: RefCell<HashMap<&'static str, Value>> = RefCell::new(HashMap::new());
+    static KEYS: RefCell<KeyCache> = RefCell::new(KeyCache::default());
 }
 
 /// A field name as a shared regorus string.
 fn key(name: &'static str) -> Value {
     KEYS.with(|keys| {
         keys.borrow_mut()
-            .entry(name)
+            .entry((name.as_ptr() as usize, name.len()))
             .or_insert_with(|| Value::from(name))
             .clone()
     })
