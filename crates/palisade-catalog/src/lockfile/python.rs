@@ -19,8 +19,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use palisade_inventory::{Component, Inventory, Scope};
 use palisade_versions::Ecosystem;
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 
-use crate::common::{Collector, Limits, Pkg, component, json, toml, utf8};
+use crate::common::{Collector, Limits, Pkg, Text, component, json, toml, utf8};
 use crate::error::{CatalogError, Result};
 
 /// PEP 503 normalisation: lower case, runs of `-`, `_`, `.` become `-`.
@@ -179,28 +180,32 @@ pub fn parse_requirements(file: &str, bytes: &[u8], limits: &Limits) -> Result<I
     Ok(c.finish())
 }
 
+// Strings borrow from the lockfile text when they have no escapes; the
+// values of `dependencies` (constraints, markers) are skipped, not built.
 #[derive(Deserialize)]
-struct PoetryLock {
-    #[serde(default)]
-    package: Vec<PoetryPackage>,
+struct PoetryLock<'a> {
+    #[serde(borrow, default)]
+    package: Vec<PoetryPackage<'a>>,
 }
 
 #[derive(Deserialize)]
-struct PoetryPackage {
-    name: String,
-    version: String,
-    #[serde(default)]
-    category: Option<String>,
-    #[serde(default)]
-    groups: Option<Vec<String>>,
+struct PoetryPackage<'a> {
+    #[serde(borrow)]
+    name: Text<'a>,
+    #[serde(borrow)]
+    version: Text<'a>,
+    #[serde(borrow, default)]
+    category: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    groups: Option<Vec<Text<'a>>>,
     #[serde(default)]
     optional: bool,
-    #[serde(default)]
-    dependencies: BTreeMap<String, toml::Value>,
+    #[serde(borrow, default)]
+    dependencies: BTreeMap<Text<'a>, IgnoredAny>,
     #[serde(default)]
     source: Option<PoetrySource>,
-    #[serde(default)]
-    files: Vec<PoetryFile>,
+    #[serde(borrow, default)]
+    files: Vec<PoetryFile<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -214,15 +219,15 @@ struct PoetrySource {
 }
 
 #[derive(Deserialize)]
-struct PoetryFile {
-    #[serde(default)]
-    hash: Option<String>,
+struct PoetryFile<'a> {
+    #[serde(borrow, default)]
+    hash: Option<Text<'a>>,
 }
 
 /// Parses a `poetry.lock`.
 pub fn parse_poetry(file: &str, bytes: &[u8], limits: &Limits) -> Result<Inventory> {
     let text = utf8(file, bytes)?;
-    let lock: PoetryLock = toml(file, text)?;
+    let lock: PoetryLock<'_> = toml(file, text)?;
     limits.check_components(file, lock.package.len())?;
     let mut c = Collector::default();
     let mut warnings = Vec::new();
@@ -232,7 +237,7 @@ pub fn parse_poetry(file: &str, bytes: &[u8], limits: &Limits) -> Result<Invento
         let dev = p.category.as_deref() == Some("dev")
             || p.groups
                 .as_ref()
-                .is_some_and(|g| !g.is_empty() && !g.iter().any(|x| x == "main"));
+                .is_some_and(|g| !g.is_empty() && !g.iter().any(|x| &**x == "main"));
         if dev {
             comp.properties.insert("python:dev".into(), "true".into());
         }
