@@ -244,7 +244,48 @@ fn thread_cpu_ticks() -> Option<u64> {
 
 criterion_group!(benches, bench);
 
+/// With `PALISADE_BENCH_PER_POLICY=1`: the mean decision time with only one
+/// policy of the library enforced (the others `off`), and with none, to see
+/// what each policy adds to the fixed cost of a decision.
+fn per_policy() {
+    let input = realistic_input();
+    let ids = palisade_policy::library::POLICY_IDS;
+    for only in ids.iter().map(|s| Some(*s)).chain([None]) {
+        let mut envs = ENVIRONMENTS.to_string();
+        envs.push_str("    policies:\n");
+        for id in ids.iter().filter(|id| Some(**id) != only) {
+            envs.push_str(&format!("      {id}: off\n"));
+        }
+        let files = palisade_policy::library::FILES
+            .iter()
+            .filter(|(p, _)| *p != "environments.yaml")
+            .map(|(p, t)| (p.to_string(), t.as_bytes().to_vec()))
+            .chain([("environments.yaml".to_string(), envs.into_bytes())]);
+        let engine = Engine::new(
+            &Bundle::from_files(files).unwrap(),
+            EngineOptions::default(),
+        )
+        .unwrap();
+        for _ in 0..50 {
+            black_box(engine.decide(&input, "prod", &[], now()));
+        }
+        let started = Instant::now();
+        for _ in 0..300 {
+            black_box(engine.decide(black_box(&input), "prod", &[], now()));
+        }
+        println!(
+            "only {}: mean {:.3} ms",
+            only.unwrap_or("(none: every policy off)"),
+            started.elapsed().as_secs_f64() * 1e3 / 300.0
+        );
+    }
+}
+
 fn main() {
+    if std::env::var_os("PALISADE_BENCH_PER_POLICY").is_some() {
+        per_policy();
+        return;
+    }
     benches();
     criterion::Criterion::default()
         .configure_from_args()

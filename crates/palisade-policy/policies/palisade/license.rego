@@ -50,10 +50,25 @@ deny contains msg if {
 	msg := "the input has no SBOM summary, so licences cannot be checked"
 }
 
-deny contains {"msg": msg, "severity": "high", "component": c.name} if {
+# The distinct licence expressions of the SBOM, and those denied: an SBOM
+# has hundreds of components but few distinct expressions, so each one is
+# examined once, and the components are only walked again when one is
+# denied.
+expressions contains expression if {
 	some c in input.sbom.components
 	some expression in c.licenses
+}
+
+denied_expressions contains expression if {
+	some expression in expressions
 	expression_denied(expression)
+}
+
+deny contains {"msg": msg, "severity": "high", "component": c.name} if {
+	count(denied_expressions) > 0
+	some c in input.sbom.components
+	some expression in c.licenses
+	expression in denied_expressions
 	msg := sprintf("%s@%s is licensed %s, which the deny-list excludes", [c.name, object.get(c, "version", "?"), expression])
 }
 

@@ -23,6 +23,7 @@ above := {s |
 }
 
 deny contains {"msg": msg, "severity": f.severity, "vulnerability": f.id} if {
+	count(above) > 0
 	some f in input.findings
 	f.severity in above
 	msg := sprintf("%s has severity %s, above the %s allowed in %s", [lib.describe(f), f.severity, max_severity, object.get(object.get(input, "environment", {}), "name", "this environment")])
