@@ -168,7 +168,7 @@ impl Store {
             }
         }
         if out.new + out.updated > 0 {
-            bump_generation(&mut tx).await?;
+            crate::bump_counter(&mut *tx, crate::ADVISORY_GENERATION).await?;
         }
         if !out.touched_keys.is_empty() {
             // Queued in the same transaction: stored advisories always get
@@ -259,27 +259,6 @@ impl Store {
     /// A counter bumped by every advisory change, so that processes holding
     /// a cache of parsed advisories know when it is stale.
     pub async fn advisory_generation(&self) -> Result<i64, StoreError> {
-        let r = sqlx::query("SELECT value FROM meta WHERE key = 'advisory_generation'")
-            .fetch_optional(self.pool())
-            .await?;
-        Ok(match r {
-            Some(r) => r.try_get::<String, _>("value")?.parse().unwrap_or(0),
-            None => 0,
-        })
+        self.counter(crate::ADVISORY_GENERATION).await
     }
-}
-
-async fn bump_generation(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<(), sqlx::Error> {
-    let changed = sqlx::query(
-        "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS TEXT) WHERE key = 'advisory_generation'",
-    )
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    if changed == 0 {
-        sqlx::query("INSERT INTO meta (key, value) VALUES ('advisory_generation', '1')")
-            .execute(&mut **tx)
-            .await?;
-    }
-    Ok(())
 }

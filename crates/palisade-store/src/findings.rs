@@ -405,7 +405,7 @@ type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
 
 /// The team-visibility clause for findings aliased `f`: the artifact belongs
 /// to the team, or ran (or runs) in one of its workloads.
-fn scope_clause(q: &mut Sql, scope: &Scope, digest_col: &str) {
+pub(crate) fn scope_clause(q: &mut Sql, scope: &Scope, digest_col: &str) {
     if let Scope::Team(team) = scope {
         let p = q.bind_text(team.clone());
         q.and(&format!(
@@ -506,6 +506,7 @@ impl Store {
             "no longer matched",
         )
         .await?;
+        crate::bump_counter(&mut *tx, crate::EVIDENCE_GENERATION).await?;
         tx.commit().await?;
         Ok(SbomOutcome {
             sbom_id,
@@ -528,6 +529,7 @@ impl Store {
     ) -> Result<FindingChanges, StoreError> {
         let mut tx = self.pool().begin().await?;
         let out = reconcile(&mut tx, artifact, component_keys, findings, actor, reason).await?;
+        crate::bump_counter(&mut *tx, crate::EVIDENCE_GENERATION).await?;
         tx.commit().await?;
         Ok(out)
     }
@@ -803,6 +805,7 @@ impl Store {
             comment,
         )
         .await?;
+        crate::bump_counter(&mut *tx, crate::EVIDENCE_GENERATION).await?;
         tx.commit().await?;
         self.finding(scope, id)
             .await?
@@ -924,7 +927,7 @@ fn stored_component_from(r: &AnyRow) -> Result<StoredComponent, StoreError> {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn insert_event(
+pub(crate) async fn insert_event(
     tx: &mut Tx<'_>,
     finding_id: &str,
     at: i64,
@@ -953,7 +956,7 @@ async fn insert_event(
     Ok(())
 }
 
-async fn notify(
+pub(crate) async fn notify(
     tx: &mut Tx<'_>,
     kind: &str,
     subject: &str,

@@ -234,6 +234,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         exception_event(&mut tx, &id, actor, "requested", Some(&req.reason)).await?;
+        crate::bump_counter(&mut *tx, crate::EVIDENCE_GENERATION).await?;
         tx.commit().await?;
         self.exception(&Scope::All, &id)
             .await?
@@ -291,6 +292,7 @@ impl Store {
             )));
         }
         exception_event(&mut tx, id, actor, "approved", None).await?;
+        crate::bump_counter(&mut *tx, crate::EVIDENCE_GENERATION).await?;
         tx.commit().await?;
         self.exception(scope, id)
             .await?
@@ -322,6 +324,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         exception_event(&mut tx, id, actor, "revoked", reason).await?;
+        crate::bump_counter(&mut *tx, crate::EVIDENCE_GENERATION).await?;
         tx.commit().await?;
         self.exception(scope, id)
             .await?
@@ -414,6 +417,7 @@ impl Store {
                 .bind(&id)
                 .execute(&mut *tx)
                 .await?;
+            crate::bump_counter(&mut *tx, crate::EVIDENCE_GENERATION).await?;
             tx.commit().await?;
             out.push(id);
         }
@@ -589,6 +593,7 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
+        crate::bump_counter(&mut *tx, crate::EVIDENCE_GENERATION).await?;
         tx.commit().await?;
         Ok(n > 0)
     }

@@ -32,7 +32,7 @@ use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Executor, Row};
 
 /// Errors from the store.
 #[derive(Debug, thiserror::Error)]
@@ -173,6 +173,52 @@ impl Store {
     /// Closes the pool, waiting for connections to be returned.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// The `meta` counter bumped by every advisory change.
+pub(crate) const ADVISORY_GENERATION: &str = "advisory_generation";
+/// The `meta` counter bumped by every change to what a policy decision
+/// reads about an artifact: SBOMs and names, findings and their triage or
+/// priority, scanner results, EPSS and KEV, attestations and exceptions.
+pub(crate) const EVIDENCE_GENERATION: &str = "evidence_generation";
+
+/// Bumps a generation counter of the `meta` table, inside the writer's
+/// transaction where it has one, so that every process sharing the database
+/// (replicas on PostgreSQL) can tell its caches are stale with one
+/// primary-key read.
+pub(crate) async fn bump_counter<'c, E>(ex: E, key: &str) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "INSERT INTO meta (key, value) VALUES ($1, '1') \
+         ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS TEXT)",
+    )
+    .bind(key)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// The value of a generation counter (0 before its first bump).
+    pub(crate) async fn counter(&self, key: &str) -> Result<i64, StoreError> {
+        let r = sqlx::query("SELECT value FROM meta WHERE key = $1")
+            .bind(key)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(match r {
+            Some(r) => r.try_get::<String, _>("value")?.parse().unwrap_or(0),
+            None => 0,
+        })
+    }
+
+    /// A counter bumped by every change to the evidence that decisions read
+    /// (see [`EVIDENCE_GENERATION`]): a decision cached at one value is
+    /// still right while the value is unchanged.
+    pub async fn evidence_generation(&self) -> Result<i64, StoreError> {
+        self.counter(EVIDENCE_GENERATION).await
     }
 }
 

@@ -468,14 +468,19 @@ impl Store {
 
     /// Records an artifact (idempotent).
     pub async fn ensure_artifact(&self, digest: &str, name: &str) -> Result<(), StoreError> {
-        sqlx::query(
+        let inserted = sqlx::query(
             "INSERT INTO artifacts (digest, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (digest) DO NOTHING",
         )
         .bind(digest)
         .bind(name)
         .bind(now_ms())
         .execute(self.pool())
-        .await?;
+        .await?
+        .rows_affected();
+        if inserted > 0 {
+            // A name now resolves to this digest.
+            crate::bump_counter(self.pool(), crate::EVIDENCE_GENERATION).await?;
+        }
         Ok(())
     }
 

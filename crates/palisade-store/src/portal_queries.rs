@@ -111,20 +111,6 @@ pub fn like_pattern(text: &str) -> String {
     out
 }
 
-/// Restricts `digest_col` to artifacts a team may see: those it uploaded
-/// evidence for, or runs or ran.
-fn artifact_scope(q: &mut Sql, scope: &Scope, digest_col: &str) {
-    if let Scope::Team(team) = scope {
-        let p = q.bind_text(team.clone());
-        q.and(&format!(
-            "({digest_col} IN (SELECT digest FROM artifacts WHERE team_id = {p})
-              OR {digest_col} IN (SELECT d.artifact_digest FROM deployments d
-                 JOIN workloads w ON w.id = d.workload_id
-                 JOIN applications ap ON ap.id = w.application_id WHERE ap.team_id = {p}))"
-        ));
-    }
-}
-
 impl Store {
     /// Every deployment running now in `scope`'s workloads, with its
     /// workload, environment, application and team.
@@ -186,7 +172,7 @@ impl Store {
         );
         let p = q.bind_int(since);
         q.and(&format!("ev.at >= {p}"));
-        artifact_scope(&mut q, scope, "f.artifact_digest");
+        crate::findings::scope_clause(&mut q, scope, "f.artifact_digest");
         q.push(" ORDER BY ev.at, ev.id");
         let rows = q.fetch_all(self.pool()).await?;
         rows.iter()
@@ -307,7 +293,7 @@ impl Store {
         q.and(&format!(
             "(LOWER(c.name) LIKE {p} ESCAPE '\\' OR LOWER(COALESCE(c.purl, '')) LIKE {p} ESCAPE '\\')"
         ));
-        artifact_scope(&mut q, scope, "c.artifact_digest");
+        crate::findings::scope_clause(&mut q, scope, "c.artifact_digest");
         let l = q.bind_int(limit);
         q.push(&format!(
             " GROUP BY c.name, c.version, c.purl ORDER BY c.name, c.version LIMIT {l}"

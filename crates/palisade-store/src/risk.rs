@@ -85,6 +85,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        crate::bump_counter(&mut *tx, crate::EVIDENCE_GENERATION).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -108,6 +109,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        crate::bump_counter(&mut *tx, crate::EVIDENCE_GENERATION).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -200,6 +202,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        crate::bump_counter(&mut *tx, crate::EVIDENCE_GENERATION).await?;
         tx.commit().await?;
         Ok(())
     }

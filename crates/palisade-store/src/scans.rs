@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::findings::NewFinding;
+use crate::findings::{NewFinding, insert_event, notify};
 use crate::{Store, StoreError, new_id, now_ms};
 
 /// A non-component finding to store.
@@ -251,7 +251,7 @@ impl Store {
                         .execute(&mut *tx)
                         .await?;
                     }
-                    event(
+                    insert_event(
                         &mut tx,
                         &id,
                         now,
@@ -259,6 +259,7 @@ impl Store {
                         "detected",
                         None,
                         Some("open"),
+                        None,
                         Some(&format!("reported by {tool}")),
                     )
                     .await?;
@@ -295,7 +296,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             if resolve {
-                event(
+                insert_event(
                     &mut tx,
                     &s.id,
                     now,
@@ -303,6 +304,7 @@ impl Store {
                     "resolved",
                     Some(&s.state),
                     Some("resolved"),
+                    None,
                     Some(&reason),
                 )
                 .await?;
@@ -389,6 +391,7 @@ impl Store {
             .await?;
             out.resolved_scan_findings += 1;
         }
+        crate::bump_counter(&mut *tx, crate::EVIDENCE_GENERATION).await?;
         tx.commit().await?;
         Ok(out)
     }
@@ -405,49 +408,4 @@ impl Store {
         .await?;
         rows.iter().map(scan_from).collect()
     }
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn event(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    finding: &str,
-    at: i64,
-    actor: &str,
-    kind: &str,
-    from: Option<&str>,
-    to: Option<&str>,
-    comment: Option<&str>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO finding_events (id, finding_id, at, actor, kind, from_state, to_state, comment)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(new_id())
-    .bind(finding)
-    .bind(at)
-    .bind(actor)
-    .bind(kind)
-    .bind(from)
-    .bind(to)
-    .bind(comment)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-async fn notify(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    kind: &str,
-    subject: &str,
-    payload: serde_json::Value,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO events (id, at, kind, subject, payload) VALUES ($1, $2, $3, $4, $5)")
-        .bind(new_id())
-        .bind(now_ms())
-        .bind(kind)
-        .bind(subject)
-        .bind(payload.to_string())
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
 }
