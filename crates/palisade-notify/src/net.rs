@@ -294,6 +294,34 @@ pub fn check_url(
     })
 }
 
+/// Checks that `url` is an http or https URL with a host (without
+/// resolving it: addresses are checked when a request is sent).
+pub fn validate_url(url: &str) -> Result<(), String> {
+    let u = url::Url::parse(url).map_err(|e| format!("url {}: {e}", redact_url(url)))?;
+    if !matches!(u.scheme(), "http" | "https") || u.host().is_none() {
+        return Err(format!(
+            "url {}: an http or https URL with a host",
+            redact_url(url)
+        ));
+    }
+    Ok(())
+}
+
+/// The URL as shown to people: without password, query or fragment, or
+/// only its origin when `origin_only` (a Slack webhook's path is its
+/// secret).
+pub fn shown_url(url: &str, origin_only: bool) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if !origin_only => {
+            let _ = u.set_password(None);
+            u.set_query(None);
+            u.set_fragment(None);
+            u.to_string()
+        }
+        _ => redact_url(url),
+    }
+}
+
 /// The URL without its password, query or fragment (for messages: Slack
 /// webhook paths are secrets too, so only the origin is kept).
 pub fn redact_url(url: &str) -> String {
@@ -445,6 +473,21 @@ mod tests {
             check_url("file:///etc/passwd", &p, &public),
             Err(NotifyError::InvalidUrl { .. })
         ));
+    }
+
+    #[test]
+    fn shows_urls_without_secrets() {
+        assert_eq!(
+            shown_url("https://u:pw@hooks.example/in?token=abc#x", false),
+            "https://u@hooks.example/in"
+        );
+        assert_eq!(
+            shown_url("https://hooks.slack.example/services/T/B/x", true),
+            "https://hooks.slack.example/…"
+        );
+        assert!(validate_url("https://hooks.example/in").is_ok());
+        assert!(validate_url("ftp://hooks.example/in").is_err());
+        assert!(validate_url("not a url").is_err());
     }
 
     #[test]

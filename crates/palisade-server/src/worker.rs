@@ -11,6 +11,9 @@
 //!   new finding shows up in what already runs, not only at the next
 //!   admission);
 //! - `audit`: re-decide every running deployment.
+//! - `fetch-evidence` (`{"image": "..."}`): resolve an image in its
+//!   registry and ingest the attestations attached to it (see
+//!   [`crate::evidence`]).
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -103,6 +106,8 @@ pub async fn run_job(state: &AppState, job: &Job) -> Result<serde_json::Value, S
             let audited = audit(state).await.map_err(|e| e.to_string())?;
             Ok(serde_json::json!({"decisions": audited}))
         }
+        crate::api::notify::JOB => crate::api::notify::run_job(state).await,
+        crate::evidence::FETCH_JOB => crate::evidence::fetch_job(state, &job.payload).await,
         other => Err(format!("unknown job kind {other:?}")),
     }
 }
@@ -183,7 +188,7 @@ pub async fn audit(state: &AppState) -> Result<usize, StoreError> {
             team_id: Some(r.team_id.clone()),
             source: "audit".to_owned(),
         };
-        crate::decide::decide(&state.store, &state.engine, &subject).await?;
+        crate::decide::decide(state, &subject).await?;
         n += 1;
     }
     Ok(n)
@@ -287,6 +292,7 @@ pub fn spawn(
             }
         }));
     }
+    handles.push(crate::api::notify::schedule(state.clone(), stop.clone()));
     // The scheduler queues the periodic sweep (deduplicated across
     // processes by its key).
     let mut stop2 = stop.clone();

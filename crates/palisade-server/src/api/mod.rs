@@ -2,6 +2,7 @@
 //! handlers (with their OpenAPI annotations) in [`router`].
 
 pub mod governance;
+pub mod notify;
 pub mod portfolio;
 pub mod system;
 pub mod vulns;
@@ -43,6 +44,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(portfolio::router())
         .merge(vulns::router())
         .merge(governance::router())
+        .merge(notify::router())
 }
 
 /// Checks an artifact digest is `sha256:<64 lower-case hex>`.
