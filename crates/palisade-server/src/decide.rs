@@ -17,6 +17,8 @@ use palisade_policy::{
 use palisade_store::governance::{DecisionRow, ExceptionRow};
 use palisade_store::model::Scope;
 use palisade_store::{Store, StoreError, now_ms};
+
+use crate::AppState;
 use time::OffsetDateTime;
 
 /// What a decision is about.
@@ -247,35 +249,179 @@ pub fn reasons(d: &Decision) -> Vec<String> {
     out
 }
 
+/// Decisions already taken, by what they were taken on, so that a burst of
+/// admissions for the same images costs one evaluation.
+///
+/// An entry is right while the store's evidence generation (bumped in the
+/// same transaction as every write to what [`input_for`] and the exceptions
+/// read, by any process sharing the database) is unchanged, no exception it
+/// saw has expired, and for at most [`DecisionCache::MAX_AGE_MS`] (policies
+/// may read the time). Every decision is still recorded, with its own time.
+#[derive(Debug, Default)]
+pub struct DecisionCache {
+    inner: std::sync::Mutex<CacheInner>,
+}
+
+#[derive(Debug, Default)]
+struct CacheInner {
+    generation: i64,
+    exceptions: Option<(std::sync::Arc<Vec<Exception>>, i64)>,
+    decisions: std::collections::HashMap<CacheKey, CachedDecision>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct CacheKey {
+    bundle: String,
+    environment: String,
+    reference: String,
+    digest: Option<String>,
+    workload: String,
+}
+
+#[derive(Debug, Clone)]
+struct CachedDecision {
+    digest: Option<String>,
+    decision: Decision,
+    valid_until: i64,
+}
+
+impl DecisionCache {
+    /// The longest a decision is reused, in milliseconds.
+    pub const MAX_AGE_MS: i64 = 60_000;
+    /// At most this many decisions are kept (the oldest generation's are
+    /// dropped together when it is exceeded).
+    const CAPACITY: usize = 50_000;
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, CacheInner> {
+        // A poisoned lock only means another request panicked while holding
+        // it; the map is still a valid cache.
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Drops everything when the generation moved on.
+    fn at(inner: &mut CacheInner, generation: i64) {
+        if inner.generation != generation {
+            inner.generation = generation;
+            inner.exceptions = None;
+            inner.decisions.clear();
+        }
+    }
+
+    fn decision(&self, generation: i64, key: &CacheKey, now: i64) -> Option<CachedDecision> {
+        let mut inner = self.lock();
+        Self::at(&mut inner, generation);
+        inner
+            .decisions
+            .get(key)
+            .filter(|c| now < c.valid_until)
+            .cloned()
+    }
+
+    fn put_decision(&self, generation: i64, key: CacheKey, value: CachedDecision) {
+        let mut inner = self.lock();
+        Self::at(&mut inner, generation);
+        if inner.decisions.len() >= Self::CAPACITY {
+            inner.decisions.clear();
+        }
+        inner.decisions.insert(key, value);
+    }
+
+    fn exceptions(
+        &self,
+        generation: i64,
+        now: i64,
+    ) -> Option<(std::sync::Arc<Vec<Exception>>, i64)> {
+        let mut inner = self.lock();
+        Self::at(&mut inner, generation);
+        inner
+            .exceptions
+            .clone()
+            .filter(|(_, valid_until)| now < *valid_until)
+    }
+
+    fn put_exceptions(&self, generation: i64, value: (std::sync::Arc<Vec<Exception>>, i64)) {
+        let mut inner = self.lock();
+        Self::at(&mut inner, generation);
+        inner.exceptions = Some(value);
+    }
+}
+
+/// The exceptions in force now, and until when that list holds (the first
+/// expiry among them).
+async fn live_exceptions(
+    s: &AppState,
+    generation: i64,
+    now: i64,
+) -> Result<(std::sync::Arc<Vec<Exception>>, i64), StoreError> {
+    if let Some(hit) = s.decisions.exceptions(generation, now) {
+        return Ok(hit);
+    }
+    let rows = s.store.live_exceptions(now).await?;
+    let valid_until = rows
+        .iter()
+        .map(|e| e.expires_at)
+        .fold(now + DecisionCache::MAX_AGE_MS, i64::min);
+    let list = std::sync::Arc::new(rows.iter().map(policy_exception).collect::<Vec<_>>());
+    s.decisions
+        .put_exceptions(generation, (list.clone(), valid_until));
+    Ok((list, valid_until))
+}
+
 /// Decides about `subject` and records the decision. Returns the decision
 /// and its id.
-pub async fn decide(
-    store: &Store,
-    engine: &Engine,
-    subject: &Subject,
-) -> Result<(Decision, String), StoreError> {
+pub async fn decide(s: &AppState, subject: &Subject) -> Result<(Decision, String), StoreError> {
+    let store = &s.store;
+    let engine = &s.engine;
     let now = now_ms();
-    let exceptions: Vec<Exception> = store
-        .live_exceptions(now)
-        .await?
-        .iter()
-        .map(policy_exception)
-        .collect();
-    let digest = match &subject.digest {
-        Some(d) => Some(d.clone()),
-        None => resolve_digest(store, &subject.reference).await?,
+    let generation = store.evidence_generation().await?;
+    let key = CacheKey {
+        bundle: engine.bundle_digest().to_owned(),
+        environment: subject.environment.clone(),
+        reference: subject.reference.clone(),
+        digest: subject.digest.clone(),
+        workload: subject
+            .workload
+            .as_ref()
+            .and_then(|w| serde_json::to_string(w).ok())
+            .unwrap_or_default(),
     };
-    let decision = match &digest {
-        Some(d) => {
-            let input = input_for(store, subject, d).await?;
-            engine.decide(
-                &input,
-                &subject.environment,
-                &exceptions,
-                millis_to_time(now),
-            )
+    let (digest, decision) = match s.decisions.decision(generation, &key, now) {
+        Some(hit) => {
+            let mut decision = hit.decision;
+            decision.time = format_time(now);
+            (hit.digest, decision)
         }
-        None => unresolved(engine, subject, now),
+        None => {
+            let (exceptions, valid_until) = live_exceptions(s, generation, now).await?;
+            let digest = match &subject.digest {
+                Some(d) => Some(d.clone()),
+                None => resolve_digest(store, &subject.reference).await?,
+            };
+            let decision = match &digest {
+                Some(d) => {
+                    let input = input_for(store, subject, d).await?;
+                    engine.decide(
+                        &input,
+                        &subject.environment,
+                        &exceptions,
+                        millis_to_time(now),
+                    )
+                }
+                None => unresolved(engine, subject, now),
+            };
+            s.decisions.put_decision(
+                generation,
+                key,
+                CachedDecision {
+                    digest: digest.clone(),
+                    decision: decision.clone(),
+                    valid_until,
+                },
+            );
+            (digest, decision)
+        }
     };
     let id = store
         .record_decision(&DecisionRow {

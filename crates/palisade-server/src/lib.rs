@@ -18,6 +18,7 @@ pub mod decide;
 pub mod demo;
 pub mod demo_data;
 pub mod error;
+pub mod evidence;
 pub mod prioritise;
 pub mod trust;
 pub mod worker;
@@ -48,6 +49,11 @@ pub struct AppState {
     pub trust: Arc<trust::Trust>,
     /// Wakes the background workers when a job is queued.
     pub jobs_ready: Arc<tokio::sync::Notify>,
+    /// Registry client of the `fetch-evidence` job (never used on the
+    /// decision path); `None`: no registry access.
+    pub oci: Option<Arc<palisade_oci::Client>>,
+    /// Decisions already taken, reused while the evidence is unchanged.
+    pub decisions: Arc<decide::DecisionCache>,
     /// The periodic advisory sync, when switched on.
     pub sync: Option<Arc<worker::SyncConfig>>,
 }
@@ -118,6 +124,8 @@ impl AppState {
             engine: Arc::new(engine),
             trust: Arc::new(trust),
             jobs_ready: Arc::new(tokio::sync::Notify::new()),
+            oci: None,
+            decisions: Arc::new(decide::DecisionCache::default()),
             sync: None,
         })
     }

@@ -97,6 +97,10 @@ pub enum Command {
     /// The CI gate: decide about an artifact from local evidence; exit 1 on deny.
     #[cfg(feature = "policy")]
     Gate(Box<cmd::gate::GateArgs>),
+    /// Images in OCI registries: resolve tags, list and push attached evidence.
+    #[cfg(feature = "oci")]
+    #[command(subcommand)]
+    Oci(cmd::oci::OciCommand),
     /// Run the platform server: REST API, webhooks and background workers.
     #[cfg(feature = "server")]
     Server(cmd::server::ServerArgs),
@@ -143,6 +147,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Policy(c) => cmd::policy::run(c, &global),
         #[cfg(feature = "policy")]
         Command::Gate(a) => cmd::gate::run(*a, &global),
+        #[cfg(feature = "oci")]
+        Command::Oci(c) => cmd::oci::run(c, &global),
         #[cfg(feature = "server")]
         Command::Server(a) => cmd::server::run(a, &global),
         #[cfg(feature = "sbom")]

@@ -19,7 +19,6 @@ use crate::admission;
 use crate::auth::Caller;
 use crate::decide::{self, Subject};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::trust::{EvidenceKind, claimed_subjects, detect};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -151,126 +150,27 @@ async fn upload_attestation(
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<AttestationStored>)> {
     caller.require(&[Role::Admin, Role::Ci, Role::Security])?;
-    let doc: serde_json::Value = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::invalid(format!("body is not JSON: {e}")))?;
-    let kind = detect(&doc).ok_or_else(|| {
-        ApiError::invalid("body is neither a DSSE envelope (payloadType, payload, signatures) nor a Sigstore bundle (mediaType)")
-    })?;
-    let claimed = claimed_subjects(&doc);
-    let trust = s.trust.clone();
-    let artifact_param = p.artifact.clone();
-    let bytes = body.clone();
-    let verification = tokio::task::spawn_blocking(move || match kind {
-        EvidenceKind::Dsse => trust.verify_dsse(&bytes),
-        EvidenceKind::SigstoreBundle => {
-            let artifact = artifact_param
-                .or_else(|| claimed.first().cloned())
-                .ok_or_else(|| {
-                    "give ?artifact=sha256:<hex>: the bundle names no subject".to_owned()
-                })?;
-            trust.verify_bundle(&bytes, &artifact)
-        }
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(ApiError::invalid)?;
-    let verdict = serde_json::to_value(&verification).map_err(ApiError::internal)?;
-    if !verification.verified {
-        return Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Json(AttestationStored {
-                verified: false,
-                predicate_type: verification.predicate_type.clone(),
-                artifacts: Vec::new(),
-                verification: verdict,
-            }),
-        ));
-    }
-    let mut subjects: Vec<String> = verification
-        .subjects
-        .iter()
-        .filter_map(|s| s.digest.get("sha256"))
-        .map(|h| format!("sha256:{}", h.to_ascii_lowercase()))
-        .collect();
-    if let Some(a) = &p.artifact {
-        super::check_digest(a)?;
-        if kind == EvidenceKind::SigstoreBundle || subjects.is_empty() {
-            subjects = vec![a.clone()];
-        } else if !subjects.contains(a) {
-            return Err(ApiError::invalid(format!(
-                "the statement's subjects ({}) do not include {a}",
-                subjects.join(", ")
-            )));
-        }
-    }
-    if subjects.is_empty() {
-        return Err(ApiError::invalid(
-            "the verified statement names no sha256 subject",
-        ));
-    }
-    let signer = verification.signers.first().and_then(|sg| {
-        sg.certificate_identity.clone().or_else(|| {
-            sg.keyid
-                .as_deref()
-                .map(|k| s.trust.key_name(k).unwrap_or(k).to_owned())
-        })
-    });
-    let envelope_digest = crate::analysis::sha256_digest(&body);
-    let predicate_type = verification
-        .predicate_type
-        .clone()
-        .unwrap_or_else(|| "https://palisade.dev/unknown".to_owned());
-    for subject in &subjects {
-        let name = p
-            .name
-            .clone()
-            .or_else(|| {
-                verification
-                    .subjects
-                    .iter()
-                    .find(|x| {
-                        x.digest
-                            .get("sha256")
-                            .map(|h| format!("sha256:{h}"))
-                            .as_ref()
-                            == Some(subject)
-                    })
-                    .map(|x| x.name.clone())
-            })
-            .unwrap_or_else(|| subject.clone());
-        s.store
-            .record_attestation(
-                &palisade_store::governance::AttestationRow {
-                    id: String::new(),
-                    artifact_digest: subject.clone(),
-                    envelope_digest: envelope_digest.clone(),
-                    predicate_type: predicate_type.clone(),
-                    verified: true,
-                    signer: signer.clone(),
-                    verdict: verdict.clone(),
-                    statement: verification.statement.clone(),
-                    created_at: now_ms(),
-                },
-                &name,
-                caller.0.team_id.as_deref(),
-            )
-            .await?;
-        s.store
-            .audit(
-                &caller.actor(),
-                "attestation.upload",
-                subject,
-                Some(&predicate_type),
-            )
-            .await?;
-    }
+    let actor = caller.actor();
+    let cx = crate::evidence::IngestContext {
+        artifact: p.artifact.as_deref(),
+        name: p.name.as_deref(),
+        actor: &actor,
+        action: "attestation.upload",
+        team_id: caller.0.team_id.as_deref(),
+    };
+    let i = crate::evidence::ingest(&s, &body, &cx).await?;
+    let status = if i.verified {
+        StatusCode::CREATED
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     Ok((
-        StatusCode::CREATED,
+        status,
         Json(AttestationStored {
-            verified: true,
-            predicate_type: Some(predicate_type),
-            artifacts: subjects,
-            verification: verdict,
+            verified: i.verified,
+            predicate_type: i.predicate_type,
+            artifacts: i.artifacts,
+            verification: i.verification,
         }),
     ))
 }
@@ -580,7 +480,8 @@ async fn evaluate(
         team_id: caller.0.team_id.clone(),
         source: "gate".to_owned(),
     };
-    let (d, id) = decide::decide(&s.store, &s.engine, &subject).await?;
+    let (d, id) = decide::decide(&s, &subject).await?;
+    crate::evidence::request_fetch(&s, &subject.reference, &d.artifact.digest).await;
     Ok(Json(DecisionDto {
         id,
         outcome: d.outcome.as_str().to_owned(),
@@ -766,7 +667,8 @@ async fn admit(
             team_id: registered.as_ref().map(|w| w.team_id.clone()),
             source: "admission".to_owned(),
         };
-        let (d, id) = decide::decide(&s.store, &s.engine, &subject).await?;
+        let (d, id) = decide::decide(&s, &subject).await?;
+        crate::evidence::request_fetch(s, &c.image, &d.artifact.digest).await;
         let reasons = decide::reasons(&d);
         match d.outcome {
             palisade_policy::Outcome::Deny => {

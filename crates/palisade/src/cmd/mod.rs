@@ -9,6 +9,8 @@ pub mod db;
 pub mod gate;
 #[cfg(feature = "findings")]
 pub mod import;
+#[cfg(feature = "oci")]
+pub mod oci;
 #[cfg(feature = "policy")]
 pub mod policy;
 #[cfg(feature = "sbom")]

@@ -77,6 +77,22 @@ pub struct ServerArgs {
     /// this).
     #[arg(long, value_delimiter = ',', default_value = "prod,production")]
     pub production: Vec<String>,
+    /// A registry the `fetch-evidence` job reaches over plain HTTP
+    /// (`host[:port]`); repeatable. Loopback registries always are.
+    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
+    pub insecure_registries: Vec<String>,
+    /// The Docker configuration with registry credentials (default:
+    /// `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`).
+    #[arg(long, env = "PALISADE_DOCKER_CONFIG", value_name = "FILE")]
+    pub docker_config: Option<PathBuf>,
+    /// Contact HOST for registry NAME (a mirror, or a registry whose API
+    /// host differs from its name); repeatable.
+    #[arg(long = "registry-endpoint", value_name = "NAME=HOST")]
+    pub registry_endpoints: Vec<String>,
+    /// Never contact registries: images the store does not know are not
+    /// looked up (no `fetch-evidence` jobs).
+    #[arg(long)]
+    pub no_registry: bool,
 }
 
 pub fn run(args: ServerArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
@@ -151,6 +167,9 @@ async fn serve(args: ServerArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode
             every: Duration::from_secs(args.sync_minutes.max(1) * 60),
         }));
     }
+    if !args.no_registry {
+        state.oci = Some(std::sync::Arc::new(registry_client(&args)?));
+    }
     eprintln!(
         "palisade server listening on {}://{}",
         if tls.is_some() { "https" } else { "http" },
@@ -175,6 +194,27 @@ async fn serve(args: ServerArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode
     .await?;
     eprintln!("palisade server stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The registry client of the `fetch-evidence` job.
+fn registry_client(args: &ServerArgs) -> anyhow::Result<palisade_oci::Client> {
+    let mut endpoints = std::collections::BTreeMap::new();
+    for e in &args.registry_endpoints {
+        let (name, host) = e
+            .split_once('=')
+            .with_context(|| format!("--registry-endpoint {e:?}: expected NAME=HOST"))?;
+        endpoints.insert(name.to_owned(), host.to_owned());
+    }
+    let options = palisade_oci::ClientOptions {
+        insecure_registries: args.insecure_registries.clone(),
+        docker_config: match &args.docker_config {
+            Some(p) => palisade_oci::DockerConfigSource::Path(p.clone()),
+            None => palisade_oci::DockerConfigSource::Default,
+        },
+        endpoints,
+        ..palisade_oci::ClientOptions::default()
+    };
+    palisade_oci::Client::new(options).context("registry client (or start with --no-registry)")
 }
 
 fn trust(args: &ServerArgs) -> anyhow::Result<palisade_server::trust::Trust> {
