@@ -528,8 +528,17 @@ impl Engine {
         let (in_force, ignored) = split_exceptions(exceptions, now);
         decision.exceptions_ignored = ignored;
 
-        // The input as the policies see it.
-        let prepared = match prepare_typed(input, env, &in_force, now) {
+        // The input as the policies see it: a borrowed view of the caller's
+        // input with the engine-owned fields set (the same document as
+        // `prepared_input`, without cloning the findings).
+        if let Err(e) = input.validate() {
+            return fail(decision, ErrorKind::Input, e.to_string());
+        }
+        let info = EnvironmentInfo {
+            name: env.name.clone(),
+            params: env.params.clone(),
+        };
+        let prepared = match input.prepared_view(now, &info, &in_force) {
             Ok(p) => p,
             Err(e) => return fail(decision, ErrorKind::Input, e.to_string()),
         };
@@ -552,7 +561,7 @@ impl Engine {
         if let Some(fast) = self.single_pass_decide(&mut rego, environment, env) {
             let (results, raw) = fast;
             decision.policies = results;
-            return self.finish(decision, raw, &prepared, &in_force);
+            return self.finish(decision, raw, input, &in_force);
         }
         let started = Instant::now();
         let mut raw: Vec<(Violation, Mode)> = Vec::new();
@@ -658,7 +667,7 @@ impl Engine {
             decision.policies.push(result);
         }
 
-        self.finish(decision, raw, &prepared, &in_force)
+        self.finish(decision, raw, input, &in_force)
     }
 
     /// The single pass of a decision: the policy results and the raw
@@ -722,7 +731,7 @@ impl Engine {
         &self,
         mut decision: Decision,
         raw: Vec<(Violation, Mode)>,
-        prepared: &PolicyInput,
+        input: &PolicyInput,
         in_force: &[Exception],
     ) -> Decision {
         // Effects, then exceptions.
@@ -736,7 +745,7 @@ impl Engine {
             let finding = v
                 .vulnerability
                 .as_deref()
-                .and_then(|id| prepared.findings.iter().find(|f| f.is_named(id)));
+                .and_then(|id| input.findings.iter().find(|f| f.is_named(id)));
             let vulnerability = match (&v.vulnerability, finding) {
                 (_, Some(f)) => Some((f.id.as_str(), f.aliases.as_slice())),
                 (Some(id), None) => Some((id.as_str(), &[][..])),
@@ -744,8 +753,8 @@ impl Engine {
             };
             let target = MatchTarget {
                 workload: workload.as_deref(),
-                artifact_name: &prepared.artifact.name,
-                artifact_digest: &prepared.artifact.digest,
+                artifact_name: &input.artifact.name,
+                artifact_digest: &input.artifact.digest,
                 policy: &v.policy,
                 vulnerability,
             };
@@ -868,7 +877,7 @@ fn prepare(
 /// in one pass ([`crate::canonical`], the same bytes as
 /// `serde_json_canonicalizer`); anything the fast writer cannot express
 /// falls back to `serde_json_canonicalizer` on the typed input.
-fn rego_input(prepared: &PolicyInput) -> Result<(regorus::Value, String)> {
+fn rego_input<T: Serialize>(prepared: &T) -> Result<(regorus::Value, String)> {
     let value = crate::to_rego::to_value(prepared)
         .map_err(|e| PolicyError::Input(format!("cannot convert the input: {e}")))?;
     let canonical = match crate::canonical::to_vec(&value) {
@@ -1018,6 +1027,14 @@ mod tests {
             labels: [("tier\u{e9}".to_string(), "1".to_string())].into(),
             ..Default::default()
         });
+        let mut given = input.findings[0].clone();
+        given.id = "CVE-GIVEN".into();
+        given.published = None;
+        given.fix_published = None;
+        given.age_days = Some(7);
+        given.package = None;
+        given.epss = None;
+        input.findings.push(given);
         let now = crate::parse_rfc3339("2026-06-01T00:00:00Z")?;
         let env = EnvironmentInfo {
             name: "prod".into(),
@@ -1026,15 +1043,21 @@ mod tests {
                 .cloned()
                 .unwrap_or_default(),
         };
-        input.prepare(now, env, Vec::new())?;
-        let (value, digest) = rego_input(&input)?;
-        let json = serde_json::to_string(&input).map_err(|e| PolicyError::Input(e.to_string()))?;
+        // What `decide` converts: the borrowed view.
+        let view = input.prepared_view(now, &env, &[])?;
+        let (value, digest) = rego_input(&view)?;
+        // The reference: the prepared clone, as JSON text parsed by regorus.
+        let mut prepared = input.clone();
+        prepared.prepare(now, env, Vec::new())?;
+        let json =
+            serde_json::to_string(&prepared).map_err(|e| PolicyError::Input(e.to_string()))?;
         let parsed =
             regorus::Value::from_json_str(&json).map_err(|e| PolicyError::Input(e.to_string()))?;
         assert_eq!(value, parsed);
         let reference =
-            serde_json::to_value(&input).map_err(|e| PolicyError::Input(e.to_string()))?;
+            serde_json::to_value(&prepared).map_err(|e| PolicyError::Input(e.to_string()))?;
         assert_eq!(digest, canonical_digest(&reference)?);
+        assert_eq!(prepared.findings[1].age_days, Some(7));
         Ok(())
     }
 

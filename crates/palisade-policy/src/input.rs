@@ -499,20 +499,169 @@ impl PolicyInput {
         environment: EnvironmentInfo,
         exceptions: Vec<crate::exception::Exception>,
     ) -> Result<()> {
+        let ages = self.ages(now)?;
         self.now = Some(format_time(now));
         self.environment = Some(environment);
         self.exceptions = exceptions;
-        for (i, f) in self.findings.iter_mut().enumerate() {
+        for (f, (age, fix_age)) in self.findings.iter_mut().zip(ages) {
+            f.age_days = age;
+            f.fix_age_days = fix_age;
+        }
+        Ok(())
+    }
+
+    /// Each finding's `age_days` and `fix_age_days` at `now`: computed from
+    /// `published` and `fix_published` when present, else as given.
+    fn ages(&self, now: OffsetDateTime) -> Result<Vec<(Option<i64>, Option<i64>)>> {
+        let mut out = Vec::with_capacity(self.findings.len());
+        for (i, f) in self.findings.iter().enumerate() {
+            let mut age = f.age_days;
+            let mut fix_age = f.fix_age_days;
             if let Some(p) = &f.published {
                 let t = parse_time(&format!("findings[{i}].published"), p)?;
-                f.age_days = Some((now - t).whole_days().max(0));
+                age = Some((now - t).whole_days().max(0));
             }
             if let Some(p) = &f.fix_published {
                 let t = parse_time(&format!("findings[{i}].fix_published"), p)?;
-                f.fix_age_days = Some((now - t).whole_days().max(0));
+                fix_age = Some((now - t).whole_days().max(0));
             }
+            out.push((age, fix_age));
         }
-        Ok(())
+        Ok(out)
+    }
+
+    /// The input as [`PolicyInput::prepare`] would make it, as a borrowed
+    /// view that serialises to the same document without cloning the input
+    /// (a decision used to clone and drop every finding and component).
+    pub(crate) fn prepared_view<'a>(
+        &'a self,
+        now: OffsetDateTime,
+        environment: &'a EnvironmentInfo,
+        exceptions: &'a [crate::exception::Exception],
+    ) -> Result<PreparedView<'a>> {
+        Ok(PreparedView {
+            input: self,
+            now: format_time(now),
+            environment,
+            exceptions,
+            ages: self.ages(now)?,
+        })
+    }
+}
+
+/// See [`PolicyInput::prepared_view`].
+#[derive(Debug)]
+pub(crate) struct PreparedView<'a> {
+    input: &'a PolicyInput,
+    now: String,
+    environment: &'a EnvironmentInfo,
+    exceptions: &'a [crate::exception::Exception],
+    ages: Vec<(Option<i64>, Option<i64>)>,
+}
+
+impl Serialize for PreparedView<'_> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        // Destructured without `..`: a new field is a compile error here
+        // until the view serialises it as the derive does.
+        let PolicyInput {
+            version,
+            now: _,
+            environment: _,
+            workload,
+            artifact,
+            attestations,
+            sbom,
+            findings,
+            exceptions: _,
+        } = self.input;
+        let mut st = serializer.serialize_struct("PolicyInput", 9)?;
+        st.serialize_field("version", version)?;
+        st.serialize_field("now", &self.now)?;
+        st.serialize_field("environment", self.environment)?;
+        if workload.is_some() {
+            st.serialize_field("workload", workload)?;
+        }
+        st.serialize_field("artifact", artifact)?;
+        st.serialize_field("attestations", attestations)?;
+        if sbom.is_some() {
+            st.serialize_field("sbom", sbom)?;
+        }
+        let aged: Vec<AgedFinding<'_>> = findings
+            .iter()
+            .zip(&self.ages)
+            .map(|(finding, (age, fix_age))| AgedFinding {
+                finding,
+                age: *age,
+                fix_age: *fix_age,
+            })
+            .collect();
+        st.serialize_field("findings", &aged)?;
+        st.serialize_field("exceptions", self.exceptions)?;
+        st.end()
+    }
+}
+
+/// A finding with its ages at the decision time.
+struct AgedFinding<'a> {
+    finding: &'a Finding,
+    age: Option<i64>,
+    fix_age: Option<i64>,
+}
+
+impl Serialize for AgedFinding<'_> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let Finding {
+            id,
+            aliases,
+            severity,
+            priority,
+            kev,
+            epss,
+            published,
+            age_days: _,
+            fix_available,
+            fixed_versions,
+            fix_published,
+            fix_age_days: _,
+            package,
+        } = self.finding;
+        let mut st = serializer.serialize_struct("Finding", 13)?;
+        st.serialize_field("id", id)?;
+        st.serialize_field("aliases", aliases)?;
+        st.serialize_field("severity", severity)?;
+        if priority.is_some() {
+            st.serialize_field("priority", priority)?;
+        }
+        st.serialize_field("kev", kev)?;
+        if epss.is_some() {
+            st.serialize_field("epss", epss)?;
+        }
+        if published.is_some() {
+            st.serialize_field("published", published)?;
+        }
+        if self.age.is_some() {
+            st.serialize_field("age_days", &self.age)?;
+        }
+        st.serialize_field("fix_available", fix_available)?;
+        st.serialize_field("fixed_versions", fixed_versions)?;
+        if fix_published.is_some() {
+            st.serialize_field("fix_published", fix_published)?;
+        }
+        if self.fix_age.is_some() {
+            st.serialize_field("fix_age_days", &self.fix_age)?;
+        }
+        if package.is_some() {
+            st.serialize_field("package", package)?;
+        }
+        st.end()
     }
 }
 
