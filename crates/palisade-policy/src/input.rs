@@ -469,10 +469,15 @@ impl PolicyInput {
                     "findings[{i}].epss {e} is not between 0 and 1"
                 )));
             }
-            if let Some(p) = &f.published {
+            // The field's path is only formatted for the error.
+            if let Some(p) = &f.published
+                && parse_time("published", p).is_err()
+            {
                 parse_time(&format!("findings[{i}].published"), p)?;
             }
-            if let Some(p) = &f.fix_published {
+            if let Some(p) = &f.fix_published
+                && parse_time("fix_published", p).is_err()
+            {
                 parse_time(&format!("findings[{i}].fix_published"), p)?;
             }
         }
@@ -517,12 +522,15 @@ impl PolicyInput {
         for (i, f) in self.findings.iter().enumerate() {
             let mut age = f.age_days;
             let mut fix_age = f.fix_age_days;
+            // The field's path is only formatted for the error.
             if let Some(p) = &f.published {
-                let t = parse_time(&format!("findings[{i}].published"), p)?;
+                let t = parse_time("published", p)
+                    .or_else(|_| parse_time(&format!("findings[{i}].published"), p))?;
                 age = Some((now - t).whole_days().max(0));
             }
             if let Some(p) = &f.fix_published {
-                let t = parse_time(&format!("findings[{i}].fix_published"), p)?;
+                let t = parse_time("fix_published", p)
+                    .or_else(|_| parse_time(&format!("findings[{i}].fix_published"), p))?;
                 fix_age = Some((now - t).whole_days().max(0));
             }
             out.push((age, fix_age));

@@ -70,22 +70,26 @@ thread_local! {
     static KEYS: RefCell<KeyCache> = RefCell::new(KeyCache::default());
 }
 
+/// The cache of field names, borrowed once per conversion.
+type Keys<'k> = &'k RefCell<KeyCache>;
+
 /// A field name as a shared regorus string.
-fn key(name: &'static str) -> Value {
-    KEYS.with(|keys| {
-        keys.borrow_mut()
-            .entry((name.as_ptr() as usize, name.len()))
-            .or_insert_with(|| Value::from(name))
-            .clone()
-    })
+fn key(keys: Keys<'_>, name: &'static str) -> Value {
+    keys.borrow_mut()
+        .entry((name.as_ptr() as usize, name.len()))
+        .or_insert_with(|| Value::from(name))
+        .clone()
 }
 
 /// Converts `value` as serde_json would write it, then regorus parse it.
 pub(crate) fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value> {
-    value.serialize(Serializer)
+    KEYS.with(|keys| value.serialize(Serializer { keys }))
 }
 
-struct Serializer;
+#[derive(Clone, Copy)]
+struct Serializer<'k> {
+    keys: Keys<'k>,
+}
 
 fn float(f: f64) -> Value {
     if f.is_finite() {
@@ -95,22 +99,22 @@ fn float(f: f64) -> Value {
     }
 }
 
-fn tagged(variant: &'static str, value: Value) -> Value {
+fn tagged(keys: Keys<'_>, variant: &'static str, value: Value) -> Value {
     let mut map = BTreeMap::new();
-    map.insert(key(variant), value);
+    map.insert(key(keys, variant), value);
     Value::from(map)
 }
 
-impl ser::Serializer for Serializer {
+impl<'k> ser::Serializer for Serializer<'k> {
     type Ok = Value;
     type Error = Error;
-    type SerializeSeq = Seq;
-    type SerializeTuple = Seq;
-    type SerializeTupleStruct = Seq;
-    type SerializeTupleVariant = Seq;
-    type SerializeMap = Map;
-    type SerializeStruct = Map;
-    type SerializeStructVariant = Map;
+    type SerializeSeq = Seq<'k>;
+    type SerializeTuple = Seq<'k>;
+    type SerializeTupleStruct = Seq<'k>;
+    type SerializeTupleVariant = Seq<'k>;
+    type SerializeMap = Map<'k>;
+    type SerializeStruct = Map<'k>;
+    type SerializeStructVariant = Map<'k>;
 
     fn serialize_bool(self, v: bool) -> Result<Value> {
         Ok(Value::from(v))
@@ -195,7 +199,7 @@ impl ser::Serializer for Serializer {
         _index: u32,
         variant: &'static str,
     ) -> Result<Value> {
-        Ok(key(variant))
+        Ok(key(self.keys, variant))
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
@@ -211,18 +215,19 @@ impl ser::Serializer for Serializer {
         variant: &'static str,
         value: &T,
     ) -> Result<Value> {
-        Ok(tagged(variant, value.serialize(Serializer)?))
+        Ok(tagged(self.keys, variant, value.serialize(self)?))
     }
-    fn serialize_seq(self, len: Option<usize>) -> Result<Seq> {
+    fn serialize_seq(self, len: Option<usize>) -> Result<Seq<'k>> {
         Ok(Seq {
+            keys: self.keys,
             items: Vec::with_capacity(len.unwrap_or(0)),
             variant: None,
         })
     }
-    fn serialize_tuple(self, len: usize) -> Result<Seq> {
+    fn serialize_tuple(self, len: usize) -> Result<Seq<'k>> {
         self.serialize_seq(Some(len))
     }
-    fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> Result<Seq> {
+    fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> Result<Seq<'k>> {
         self.serialize_seq(Some(len))
     }
     fn serialize_tuple_variant(
@@ -231,20 +236,22 @@ impl ser::Serializer for Serializer {
         _index: u32,
         variant: &'static str,
         len: usize,
-    ) -> Result<Seq> {
+    ) -> Result<Seq<'k>> {
         Ok(Seq {
+            keys: self.keys,
             items: Vec::with_capacity(len),
             variant: Some(variant),
         })
     }
-    fn serialize_map(self, _len: Option<usize>) -> Result<Map> {
+    fn serialize_map(self, _len: Option<usize>) -> Result<Map<'k>> {
         Ok(Map {
+            keys: self.keys,
             map: BTreeMap::new(),
             next_key: None,
             variant: None,
         })
     }
-    fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<Map> {
+    fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<Map<'k>> {
         self.serialize_map(None)
     }
     fn serialize_struct_variant(
@@ -253,8 +260,9 @@ impl ser::Serializer for Serializer {
         _index: u32,
         variant: &'static str,
         _len: usize,
-    ) -> Result<Map> {
+    ) -> Result<Map<'k>> {
         Ok(Map {
+            keys: self.keys,
             map: BTreeMap::new(),
             next_key: None,
             variant: Some(variant),
@@ -262,26 +270,28 @@ impl ser::Serializer for Serializer {
     }
 }
 
-struct Seq {
+struct Seq<'k> {
+    keys: Keys<'k>,
     items: Vec<Value>,
     variant: Option<&'static str>,
 }
 
-impl Seq {
+impl Seq<'_> {
     fn push<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        self.items.push(value.serialize(Serializer)?);
+        self.items
+            .push(value.serialize(Serializer { keys: self.keys })?);
         Ok(())
     }
     fn done(self) -> Value {
         let array = Value::from(self.items);
         match self.variant {
-            Some(v) => tagged(v, array),
+            Some(v) => tagged(self.keys, v, array),
             None => array,
         }
     }
 }
 
-impl ser::SerializeSeq for Seq {
+impl ser::SerializeSeq for Seq<'_> {
     type Ok = Value;
     type Error = Error;
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
@@ -292,7 +302,7 @@ impl ser::SerializeSeq for Seq {
     }
 }
 
-impl ser::SerializeTuple for Seq {
+impl ser::SerializeTuple for Seq<'_> {
     type Ok = Value;
     type Error = Error;
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
@@ -303,7 +313,7 @@ impl ser::SerializeTuple for Seq {
     }
 }
 
-impl ser::SerializeTupleStruct for Seq {
+impl ser::SerializeTupleStruct for Seq<'_> {
     type Ok = Value;
     type Error = Error;
     fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
@@ -314,7 +324,7 @@ impl ser::SerializeTupleStruct for Seq {
     }
 }
 
-impl ser::SerializeTupleVariant for Seq {
+impl ser::SerializeTupleVariant for Seq<'_> {
     type Ok = Value;
     type Error = Error;
     fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
@@ -325,27 +335,28 @@ impl ser::SerializeTupleVariant for Seq {
     }
 }
 
-struct Map {
+struct Map<'k> {
+    keys: Keys<'k>,
     map: BTreeMap<Value, Value>,
     next_key: Option<Value>,
     variant: Option<&'static str>,
 }
 
-impl Map {
+impl Map<'_> {
     fn done(self) -> Value {
         let object = Value::from(self.map);
         match self.variant {
-            Some(v) => tagged(v, object),
+            Some(v) => tagged(self.keys, v, object),
             None => object,
         }
     }
 }
 
-impl ser::SerializeMap for Map {
+impl ser::SerializeMap for Map<'_> {
     type Ok = Value;
     type Error = Error;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<()> {
-        self.next_key = Some(key.serialize(KeySerializer)?);
+        self.next_key = Some(key.serialize(KeySerializer { keys: self.keys })?);
         Ok(())
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
@@ -354,7 +365,8 @@ impl ser::SerializeMap for Map {
             .take()
             .ok_or_else(|| Error("a map value without a key".into()))?;
         // serde_json writes a repeated key twice, and parsing keeps the last.
-        self.map.insert(key, value.serialize(Serializer)?);
+        self.map
+            .insert(key, value.serialize(Serializer { keys: self.keys })?);
         Ok(())
     }
     fn end(self) -> Result<Value> {
@@ -362,7 +374,7 @@ impl ser::SerializeMap for Map {
     }
 }
 
-impl ser::SerializeStruct for Map {
+impl ser::SerializeStruct for Map<'_> {
     type Ok = Value;
     type Error = Error;
     fn serialize_field<T: Serialize + ?Sized>(
@@ -370,7 +382,10 @@ impl ser::SerializeStruct for Map {
         name: &'static str,
         value: &T,
     ) -> Result<()> {
-        self.map.insert(key(name), value.serialize(Serializer)?);
+        self.map.insert(
+            key(self.keys, name),
+            value.serialize(Serializer { keys: self.keys })?,
+        );
         Ok(())
     }
     fn end(self) -> Result<Value> {
@@ -378,7 +393,7 @@ impl ser::SerializeStruct for Map {
     }
 }
 
-impl ser::SerializeStructVariant for Map {
+impl ser::SerializeStructVariant for Map<'_> {
     type Ok = Value;
     type Error = Error;
     fn serialize_field<T: Serialize + ?Sized>(
@@ -386,7 +401,10 @@ impl ser::SerializeStructVariant for Map {
         name: &'static str,
         value: &T,
     ) -> Result<()> {
-        self.map.insert(key(name), value.serialize(Serializer)?);
+        self.map.insert(
+            key(self.keys, name),
+            value.serialize(Serializer { keys: self.keys })?,
+        );
         Ok(())
     }
     fn end(self) -> Result<Value> {
@@ -396,13 +414,15 @@ impl ser::SerializeStructVariant for Map {
 
 /// Map keys as serde_json accepts them: strings, and integers, booleans and
 /// chars written as strings.
-struct KeySerializer;
+struct KeySerializer<'k> {
+    keys: Keys<'k>,
+}
 
 fn key_error() -> Error {
     Error("key must be a string".into())
 }
 
-impl ser::Serializer for KeySerializer {
+impl ser::Serializer for KeySerializer<'_> {
     type Ok = Value;
     type Error = Error;
     type SerializeSeq = ser::Impossible<Value, Error>;
@@ -479,7 +499,7 @@ impl ser::Serializer for KeySerializer {
         _index: u32,
         variant: &'static str,
     ) -> Result<Value> {
-        Ok(key(variant))
+        Ok(key(self.keys, variant))
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
