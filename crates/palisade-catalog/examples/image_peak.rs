@@ -1,6 +1,8 @@
 //! Peak memory and time of inventorying a large `docker save` archive:
-//! `cargo run --release -p palisade-catalog --example image_peak -- [LAYERS]
-//! [FILES_PER_LAYER] [FILE_KIB]` (default 6 x 50 x 1024 KiB, about 310 MiB).
+//! `cargo run --release -p palisade-catalog --example image_peak -- [--oci]
+//! [LAYERS] [FILES_PER_LAYER] [FILE_KIB]` (default 6 x 50 x 1024 KiB, about
+//! 310 MiB). With `--oci` the archive is an OCI image layout tar with
+//! gzip-compressed layers instead.
 //!
 //! It writes a synthetic archive (pseudo-random file layers, each with a
 //! 10,000-package dpkg `status`; the generator is the catalog bench's) to a
@@ -62,14 +64,25 @@ fn main() -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
-    let num =
-        |i: usize, default: usize| args.get(i).and_then(|v| v.parse().ok()).unwrap_or(default);
+    let oci = args.iter().any(|a| a == "--oci");
+    let nums: Vec<usize> = args
+        .iter()
+        .filter(|a| !a.starts_with("--"))
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let num = |i: usize, default: usize| nums.get(i).copied().unwrap_or(default);
     let (layers, files, kib) = (num(0, 6), num(1, 50), num(2, 1024));
     let dir = tempfile::tempdir().expect("temporary directory");
     let path = dir.path().join("image.tar");
-    let size = synth::write_image(&path, layers, files, kib * 1024);
+    let (kind, size) = if oci {
+        let size = synth::write_oci(&path, layers, files, kib * 1024);
+        ("OCI layout tar, gzip layers", size)
+    } else {
+        let size = synth::write_image(&path, layers, files, kib * 1024);
+        ("docker save", size)
+    };
     println!(
-        "archive: docker save, {layers} layers x {files} files x {kib} KiB = {size} bytes ({:.0} MiB)",
+        "archive: {kind}, {layers} layers x {files} files x {kib} KiB = {size} bytes ({:.0} MiB)",
         size as f64 / (1 << 20) as f64
     );
     let status = Command::new(std::env::current_exe().expect("own path"))
