@@ -32,6 +32,8 @@ pub mod rebuild;
 pub mod retry;
 pub mod sign;
 pub mod target;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 
 pub use deliver::{Deliverer, Delivery, Notifier, Outcome};
 pub use event::{Event, Priority, Severity};

@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -16,130 +16,12 @@ use palisade_notify::event::{DECISION_DENY, Event, FINDING_NEW};
 use palisade_notify::http::{HttpTransport, Transport};
 use palisade_notify::net::{NetPolicy, Resolve};
 use palisade_notify::rebuild::{FixAvailable, RebuildKind, RebuildTarget};
+use palisade_notify::test_support::{Receiver, Reply, reply};
 use palisade_notify::{
     Filter, Notifier, RetryPolicy, SIGNATURE_HEADER, Severity, TIMESTAMP_HEADER, Target,
     TargetKind, verify,
 };
 use serde_json::{Value, json};
-
-#[derive(Clone, Debug)]
-struct Reply {
-    status: u16,
-    headers: Vec<(&'static str, String)>,
-    delay: Duration,
-}
-
-fn reply(status: u16) -> Reply {
-    Reply {
-        status,
-        headers: Vec::new(),
-        delay: Duration::ZERO,
-    }
-}
-
-#[derive(Clone, Debug)]
-struct Received {
-    at: Instant,
-    path: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Received {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap()
-    }
-}
-
-/// A tiny HTTP/1.1 server on 127.0.0.1 that answers with `script` in order
-/// (then 200) and records every request.
-struct Receiver {
-    addr: SocketAddr,
-    got: Arc<Mutex<Vec<Received>>>,
-}
-
-impl Receiver {
-    fn start(script: Vec<Reply>) -> Receiver {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let got = Arc::new(Mutex::new(Vec::new()));
-        let got2 = got.clone();
-        let script = Arc::new(Mutex::new(script));
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { continue };
-                let got = got2.clone();
-                let script = script.clone();
-                std::thread::spawn(move || {
-                    let mut reader = BufReader::new(stream.try_clone().unwrap());
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
-                    let mut headers = Vec::new();
-                    loop {
-                        let mut h = String::new();
-                        reader.read_line(&mut h).unwrap();
-                        let h = h.trim_end();
-                        if h.is_empty() {
-                            break;
-                        }
-                        if let Some((k, v)) = h.split_once(':') {
-                            headers.push((k.trim().to_owned(), v.trim().to_owned()));
-                        }
-                    }
-                    let len: usize = headers
-                        .iter()
-                        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-                        .map(|(_, v)| v.parse().unwrap())
-                        .unwrap_or(0);
-                    let mut body = vec![0; len];
-                    reader.read_exact(&mut body).unwrap();
-                    got.lock().unwrap().push(Received {
-                        at: Instant::now(),
-                        path,
-                        headers,
-                        body,
-                    });
-                    let r = {
-                        let mut s = script.lock().unwrap();
-                        if s.is_empty() {
-                            reply(200)
-                        } else {
-                            s.remove(0)
-                        }
-                    };
-                    std::thread::sleep(r.delay);
-                    let mut out = format!(
-                        "HTTP/1.1 {} X\r\nContent-Length: 2\r\nConnection: close\r\n",
-                        r.status
-                    );
-                    for (k, v) in &r.headers {
-                        out.push_str(&format!("{k}: {v}\r\n"));
-                    }
-                    out.push_str("\r\nok");
-                    let _ = stream.write_all(out.as_bytes());
-                });
-            }
-        });
-        Receiver { addr, got }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    fn received(&self) -> Vec<Received> {
-        self.got.lock().unwrap().clone()
-    }
-}
 
 fn event(kind: &str, subject: &str, payload: Value) -> Event {
     Event {
@@ -410,7 +292,7 @@ fn filters_decide_what_is_sent() {
 #[test]
 fn private_and_loopback_targets_are_refused_unless_allowed() {
     let rx = Receiver::start(vec![]);
-    let port = rx.addr.port();
+    let port = rx.addr().port();
     let n = notifier(quick_transport());
     for url in [
         rx.url("/"),
@@ -516,7 +398,7 @@ fn the_connection_goes_to_the_checked_address() {
         ..quick_transport()
     };
     // Refused while the name resolves to loopback and nothing allows it.
-    let url = format!("http://hooks.palisade.test:{}/in", rx.addr.port());
+    let url = format!("http://hooks.palisade.test:{}/in", rx.addr().port());
     let n = notifier(transport.clone());
     let mut t = target(TargetKind::Webhook, url.clone(), false);
     assert_eq!(
@@ -584,7 +466,7 @@ fn rebuild_trigger_sends_repository_dispatch_once_per_fix() {
         id: "gh".into(),
         name: "shop-web CI".into(),
         kind: RebuildKind::GithubDispatch {
-            api_base: format!("http://{}", rx.addr),
+            api_base: format!("http://{}", rx.addr()),
             owner: "acme".into(),
             repo: "shop-web".into(),
             event_type: "palisade-rebuild".into(),

@@ -9,12 +9,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{call, call_raw, start_with};
+use palisade_notify::test_support::{Received, Receiver};
 use palisade_server::AppState;
 use palisade_server::worker::WorkerOptions;
 use palisade_store::test_support;
@@ -29,134 +27,35 @@ const ADMIN: &str = "t-admin-0000000000000";
 const SEC: &str = "t-security-0000000000";
 const CI: &str = "t-ci-00000000000000000";
 
-#[derive(Clone, Debug)]
-struct Received {
-    path: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
+/// The requests to `path` whose JSON `kind` is `kind`.
+fn of_kind(rx: &Receiver, path: &str, kind: &str) -> Vec<Received> {
+    rx.on(path)
+        .into_iter()
+        .filter(|r| r.json()["kind"] == kind)
+        .collect()
 }
 
-impl Received {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap()
-    }
-}
-
-/// A local HTTP receiver that answers 200 (204 for dispatches) and records
-/// every request.
-struct Receiver {
-    addr: SocketAddr,
-    got: Arc<Mutex<Vec<Received>>>,
-}
-
-impl Receiver {
-    fn start() -> Receiver {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let got = Arc::new(Mutex::new(Vec::new()));
-        let got2 = got.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { continue };
-                let got = got2.clone();
-                std::thread::spawn(move || {
-                    let mut reader = BufReader::new(stream.try_clone().unwrap());
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
-                    let mut headers = Vec::new();
-                    loop {
-                        let mut h = String::new();
-                        reader.read_line(&mut h).unwrap();
-                        let h = h.trim_end();
-                        if h.is_empty() {
-                            break;
-                        }
-                        if let Some((k, v)) = h.split_once(':') {
-                            headers.push((k.trim().to_owned(), v.trim().to_owned()));
-                        }
-                    }
-                    let len: usize = headers
-                        .iter()
-                        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-                        .map(|(_, v)| v.parse().unwrap())
-                        .unwrap_or(0);
-                    let mut body = vec![0; len];
-                    reader.read_exact(&mut body).unwrap();
-                    let status = if path.ends_with("/dispatches") {
-                        "204 No Content"
-                    } else {
-                        "200 OK"
-                    };
-                    got.lock().unwrap().push(Received {
-                        path,
-                        headers,
-                        body,
-                    });
-                    let _ = stream.write_all(
-                        format!(
-                            "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                        )
-                        .as_bytes(),
-                    );
-                });
-            }
-        });
-        Receiver { addr, got }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    fn on(&self, path: &str) -> Vec<Received> {
-        self.got
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|r| r.path == path)
-            .cloned()
-            .collect()
-    }
-
-    /// The requests to `path` whose JSON `kind` is `kind`.
-    fn of_kind(&self, path: &str, kind: &str) -> Vec<Received> {
-        self.on(path)
-            .into_iter()
-            .filter(|r| r.json()["kind"] == kind)
-            .collect()
-    }
-
-    /// Waits until `path` got a request of `kind` (or 30 s).
-    async fn wait_kind(&self, path: &str, kind: &str) -> Vec<Received> {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let got = self.of_kind(path, kind);
-            if !got.is_empty() || Instant::now() > deadline {
-                return got;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+/// Waits until `path` got a request of `kind` (or 30 s).
+async fn wait_kind(rx: &Receiver, path: &str, kind: &str) -> Vec<Received> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let got = of_kind(rx, path, kind);
+        if !got.is_empty() || Instant::now() > deadline {
+            return got;
         }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
 
-    /// Waits until `path` got at least `n` requests (or 30 s).
-    async fn wait_for(&self, path: &str, n: usize) -> Vec<Received> {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let got = self.on(path);
-            if got.len() >= n || Instant::now() > deadline {
-                return got;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+/// Waits until `path` got at least `n` requests (or 30 s).
+async fn wait_for(rx: &Receiver, path: &str, n: usize) -> Vec<Received> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let got = rx.on(path);
+        if got.len() >= n || Instant::now() > deadline {
+            return got;
         }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
@@ -184,7 +83,7 @@ async fn finding_new_is_delivered_signed_and_fixes_trigger_one_rebuild() {
             }),
         )
         .await;
-        let rx = Receiver::start();
+        let rx = Receiver::start(Vec::new());
 
         // Settings: look for events every second.
         let (s, b) = call(
@@ -249,7 +148,7 @@ async fn finding_new_is_delivered_signed_and_fixes_trigger_one_rebuild() {
         assert!(blocked.get("secret").is_none(), "slack: no key by default");
         assert_eq!(
             blocked["url"],
-            format!("http://{}/…", rx.addr),
+            format!("http://{}/…", rx.addr()),
             "origin only"
         );
         let blocked_id = blocked["id"].as_str().unwrap().to_owned();
@@ -258,7 +157,7 @@ async fn finding_new_is_delivered_signed_and_fixes_trigger_one_rebuild() {
             srv.url("/api/v1/notify/targets"),
             Some(ADMIN),
             Some(json!({"name": "shop CI", "kind": "github_dispatch",
-                "api_base": format!("http://{}", rx.addr), "owner": "acme", "repo": "shop-web",
+                "api_base": format!("http://{}", rx.addr()), "owner": "acme", "repo": "shop-web",
                 "token": "ghp_e2e_token", "environments": ["prod"], "allow_private": true})),
         )
         .await;
@@ -339,7 +238,7 @@ async fn finding_new_is_delivered_signed_and_fixes_trigger_one_rebuild() {
         assert_eq!(b["new_findings"], 1, "{b}");
 
         // The job delivers the new finding, signed.
-        let hooks = rx.wait_kind("/hook", "finding.new").await;
+        let hooks = wait_kind(&rx, "/hook", "finding.new").await;
         assert_eq!(hooks.len(), 1, "one finding.new notification");
         let r = &hooks[0];
         let now = palisade_store::now_ms() / 1000;
@@ -361,7 +260,7 @@ async fn finding_new_is_delivered_signed_and_fixes_trigger_one_rebuild() {
         assert_eq!(doc["data"]["advisory"], "PAL-TEST-0001");
 
         // The fix triggers one repository_dispatch.
-        let dispatches = rx.wait_for("/repos/acme/shop-web/dispatches", 1).await;
+        let dispatches = wait_for(&rx, "/repos/acme/shop-web/dispatches", 1).await;
         assert_eq!(dispatches.len(), 1);
         let d = &dispatches[0];
         assert_eq!(d.header("authorization"), Some("Bearer ghp_e2e_token"));
@@ -391,11 +290,11 @@ async fn finding_new_is_delivered_signed_and_fixes_trigger_one_rebuild() {
         let (s, _) = call("POST", srv.url("/api/v1/notify/run"), Some(ADMIN), None).await;
         assert_eq!(s, 202);
         tokio::time::sleep(Duration::from_secs(3)).await;
-        assert_eq!(rx.of_kind("/hook", "finding.new").len(), 1);
+        assert_eq!(of_kind(&rx, "/hook", "finding.new").len(), 1);
         // Re-decisions may deny the running workload (it has no provenance):
         // at most one notification per place, whatever the number of
         // decisions.
-        let denials = rx.of_kind("/hook", "decision.deny");
+        let denials = of_kind(&rx, "/hook", "decision.deny");
         assert!(denials.len() <= 1, "{}", denials.len());
         for d in denials {
             assert_eq!(d.json()["data"]["workload"], "shop/web");
