@@ -441,43 +441,30 @@ impl Store {
         Ok(())
     }
 
-    /// Records a policy decision; returns its id.
+    /// Records a policy decision; returns its id once it is stored. Rows
+    /// from concurrent callers are committed together (see
+    /// [`crate::decision_log`]).
     pub async fn record_decision(&self, d: &DecisionRow) -> Result<String, StoreError> {
-        let id = if d.id.is_empty() {
-            new_id()
-        } else {
-            d.id.clone()
-        };
-        let reasons = serde_json::to_string(&d.reasons).unwrap_or_else(|_| "[]".to_owned());
-        sqlx::query(
-            "INSERT INTO decisions (id, at, source, environment, team_id, workload_id, workload, artifact_digest,
-                input_digest, bundle_digest, outcome, reasons, record)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(&id)
-        .bind(d.at)
-        .bind(&d.source)
-        .bind(&d.environment)
-        .bind(d.team_id.as_deref())
-        .bind(d.workload_id.as_deref())
-        .bind(d.workload.as_deref())
-        .bind(d.artifact_digest.as_deref())
-        .bind(&d.input_digest)
-        .bind(&d.bundle_digest)
-        .bind(&d.outcome)
-        .bind(reasons)
-        .bind(d.record.to_string())
-        .execute(self.pool())
-        .await?;
-        if d.outcome == "deny" {
-            sqlx::query("INSERT INTO events (id, at, kind, subject, payload) VALUES ($1, $2, 'decision.deny', $3, $4)")
-                .bind(new_id())
-                .bind(d.at)
-                .bind(&id)
-                .bind(serde_json::json!({"environment": d.environment, "workload": d.workload, "artifact": d.artifact_digest, "reasons": d.reasons}).to_string())
-                .execute(self.pool())
-                .await?;
+        let mut row = d.clone();
+        if row.id.is_empty() {
+            row.id = new_id();
         }
+        let id = row.id.clone();
+        let (done, wait) = tokio::sync::oneshot::channel();
+        let writer = self.decision_writer();
+        if writer
+            .send(crate::decision_log::Pending {
+                row: row.clone(),
+                done,
+            })
+            .is_ok()
+            && let Ok(result) = wait.await
+        {
+            return result.map(|()| id);
+        }
+        // The writer task is gone (the runtime that started it has shut
+        // down): write directly.
+        crate::decision_log::write(self.pool(), &[&row]).await?;
         Ok(id)
     }
 

@@ -13,6 +13,7 @@
 //! `FOR UPDATE SKIP LOCKED`) branch on [`Backend`] explicitly.
 
 pub mod advisories;
+mod decision_log;
 pub mod findings;
 pub mod governance;
 pub mod model;
@@ -93,6 +94,8 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The group-commit writer of decision records, started on first use.
+    decision_writer: std::sync::Arc<std::sync::Mutex<Option<decision_log::Writer>>>,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -145,7 +148,11 @@ impl Store {
                 source,
             })?;
         MIGRATOR.run(&pool).await?;
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            decision_writer: Default::default(),
+        })
     }
 
     /// Opens the default SQLite database inside a data directory.
@@ -168,6 +175,23 @@ impl Store {
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// The decision writer, started (again) when there is none or its task
+    /// has ended.
+    fn decision_writer(&self) -> decision_log::Writer {
+        let mut slot = self
+            .decision_writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match slot.as_ref() {
+            Some(w) if !w.is_closed() => w.clone(),
+            _ => {
+                let w = decision_log::spawn(self.pool.clone());
+                *slot = Some(w.clone());
+                w
+            }
+        }
     }
 
     /// Closes the pool, waiting for connections to be returned.
