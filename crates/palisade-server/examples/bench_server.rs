@@ -4,9 +4,11 @@
 //! - SBOM ingest rate through the API (upload, parse, match, store);
 //! - the time from importing one new advisory to updated findings across
 //!   the portfolio (the API call waits for the re-analysis job);
-//! - admission webhook latency, p50 and p99, under concurrent clients.
+//! - admission webhook latency, p50 and p99, under concurrent clients: closed
+//!   loop (each client sends again as soon as it is answered: saturation)
+//!   and open loop at `--rate` reviews per second in all (0: skip).
 //!
-//! Usage: bench_server [--artifacts N] [--clients C] [--reviews R]
+//! Usage: bench_server [--artifacts N] [--clients C] [--reviews R] [--rate PER_S]
 //!        [--postgres ADMIN_URL] [--corpus DIR]
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -26,6 +28,7 @@ struct Args {
     artifacts: usize,
     clients: usize,
     reviews: usize,
+    rate: u64,
     postgres: Option<String>,
     corpus: PathBuf,
 }
@@ -35,6 +38,7 @@ fn args() -> Args {
         artifacts: 10_000,
         clients: 100,
         reviews: 10_000,
+        rate: 1_000,
         postgres: std::env::var("PALISADE_TEST_POSTGRES").ok(),
         corpus: std::env::var("PALISADE_CORPUS")
             .map(PathBuf::from)
@@ -47,6 +51,7 @@ fn args() -> Args {
             "--artifacts" => a.artifacts = v.parse().unwrap(),
             "--clients" => a.clients = v.parse().unwrap(),
             "--reviews" => a.reviews = v.parse().unwrap(),
+            "--rate" => a.rate = v.parse().unwrap(),
             "--postgres" => a.postgres = Some(v).filter(|v| !v.is_empty()),
             "--corpus" => a.corpus = PathBuf::from(v),
             other => panic!("unknown option {other}"),
@@ -265,12 +270,32 @@ async fn run(label: &str, store: palisade_store::Store, a: &Args) {
     })
     .await
     .unwrap();
-    let reviews = a.reviews;
-    let clients = a.clients;
+    // Closed loop: every client sends its next review as soon as the last
+    // one is answered (saturation: the latency is mostly queueing).
+    admission(label, &base, workloads, a.reviews, a.clients, None);
+    // Open loop: the same clients at a fixed total rate, each review timed
+    // from when it was due (no coordinated omission).
+    if a.rate > 0 {
+        admission(label, &base, workloads, a.reviews, a.clients, Some(a.rate));
+    }
+    let _ = tx.send(());
+    let _ = server.await;
+}
+
+/// Sends `reviews` AdmissionReviews from `clients` threads, closed loop or
+/// at `rate` reviews per second in all, and prints p50/p99.
+fn admission(
+    label: &str,
+    base: &str,
+    workloads: usize,
+    reviews: usize,
+    clients: usize,
+    rate: Option<u64>,
+) {
     let started = Instant::now();
     let mut handles = Vec::new();
     for c in 0..clients {
-        let b = base.clone();
+        let b = base.to_owned();
         handles.push(std::thread::spawn(move || {
             let agent = agent();
             let mut lat = Vec::new();
@@ -283,14 +308,25 @@ async fn run(label: &str, store: palisade_store::Store, a: &Args) {
                         "object": {"metadata": {"name": format!("w{i}")},
                             "spec": {"containers": [{"name": "app", "image": format!("registry.example/app{i}@sha256:{i:064x}")}]}}}});
                 let body = serde_json::to_vec(&review).unwrap();
-                let t = Instant::now();
+                // Review r is due at r / rate seconds.
+                let due = match rate {
+                    Some(rate) => {
+                        let due = started + Duration::from_secs_f64(r as f64 / rate as f64);
+                        let now = Instant::now();
+                        if due > now {
+                            std::thread::sleep(due - now);
+                        }
+                        due
+                    }
+                    None => Instant::now(),
+                };
                 let resp = agent
                     .post(&format!("{b}/k8s/admission?environment=prod"))
                     .header("Content-Type", "application/json")
                     .send(&body[..])
                     .unwrap();
                 let text = resp.into_body().read_to_string().unwrap();
-                lat.push(t.elapsed());
+                lat.push(due.elapsed());
                 let v: Value = serde_json::from_str(&text).unwrap();
                 outcomes[usize::from(v["response"]["allowed"].as_bool().unwrap_or(false))] += 1;
             }
@@ -307,8 +343,12 @@ async fn run(label: &str, store: palisade_store::Store, a: &Args) {
     }
     let wall = started.elapsed();
     lat.sort();
+    let mode = match rate {
+        Some(r) => format!("open loop at {r}/s"),
+        None => "closed loop".to_owned(),
+    };
     println!(
-        "[{label}] admission: {} reviews from {clients} clients in {:.1} s ({:.0}/s): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} allowed, {} denied)",
+        "[{label}] admission, {mode}: {} reviews from {clients} clients in {:.1} s ({:.0}/s): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} allowed, {} denied)",
         lat.len(),
         wall.as_secs_f64(),
         lat.len() as f64 / wall.as_secs_f64(),
@@ -318,8 +358,6 @@ async fn run(label: &str, store: palisade_store::Store, a: &Args) {
         outcomes[1],
         outcomes[0],
     );
-    let _ = tx.send(());
-    let _ = server.await;
 }
 
 #[tokio::main(flavor = "multi_thread")]
