@@ -274,3 +274,150 @@ async fn a_killed_process_loses_no_job_and_no_job_runs_twice() {
     b.kill();
     db.finish().await;
 }
+
+/// A CycloneDX SBOM of `n` npm packages, `left-pad` among them.
+fn big_sbom(n: usize, seed: usize) -> Vec<u8> {
+    let mut components: Vec<serde_json::Value> = (0..n)
+        .map(|i| {
+            serde_json::json!({"type": "library", "bom-ref": format!("c{i}"), "name": format!("pkg-{seed}-{i}"),
+                "version": "1.0.0", "purl": format!("pkg:npm/pkg-{seed}-{i}@1.0.0")})
+        })
+        .collect();
+    components.push(
+        serde_json::json!({"type": "library", "bom-ref": "lp", "name": "left-pad",
+        "version": "1.0.0", "purl": "pkg:npm/left-pad@1.0.0"}),
+    );
+    serde_json::to_vec(
+        &serde_json::json!({"bomFormat": "CycloneDX", "specVersion": "1.6",
+        "version": 1, "components": components}),
+    )
+    .unwrap()
+}
+
+/// Concurrent SBOM uploads, and the server killed (SIGKILL) while they run:
+/// every upload that was answered 201 is stored whole; none is stored in
+/// part (an SBOM's components all there, no finding without its
+/// component); a restarted server on the same database takes the
+/// remaining uploads. On SQLite and, when configured, PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_in_the_middle_of_uploads_nothing_partial_is_stored() {
+    for db in test_support::all().await {
+        let store = db.store.clone();
+        store
+            .insert_token("admin", Role::Admin, None, TOKEN)
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let server = Server::start(&db.url, dir.path());
+        let adv = import(&server.base, &advisory("PAL-KILL-0001", "left-pad"));
+        assert!(adv.get("error").is_none(), "{adv}");
+
+        const UPLOADS: usize = 24;
+        let upload = |base: String, i: usize| -> u16 {
+            let body = big_sbom(3000, i);
+            match ureq::post(&format!(
+                "{base}/api/v1/sboms?artifact=sha256:{i:064x}&name=registry.example/kill{i}"
+            ))
+            .header("Authorization", &format!("Bearer {TOKEN}"))
+            .header("Content-Type", "application/json")
+            .send(&body[..])
+            {
+                Ok(r) => r.status().as_u16(),
+                Err(_) => 0,
+            }
+        };
+        let answered = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut threads = Vec::new();
+        for t in 0..4 {
+            let base = server.base.clone();
+            let answered = answered.clone();
+            threads.push(std::thread::spawn(move || {
+                for i in (t..UPLOADS).step_by(4) {
+                    let status = upload(base.clone(), i);
+                    if status == 201 || status == 200 {
+                        answered.lock().unwrap().push(i);
+                    }
+                }
+            }));
+        }
+        // Kill once a few uploads are through and others are in flight.
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while answered.lock().unwrap().len() < 3 {
+            assert!(
+                Instant::now() < deadline,
+                "[{}] no upload answered",
+                db.label
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        server.kill();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let answered = answered.lock().unwrap().clone();
+        assert!(
+            answered.len() < UPLOADS,
+            "[{}] the kill came too late",
+            db.label
+        );
+
+        let check = |label: &'static str| {
+            let store = store.clone();
+            async move {
+                // No SBOM stored in part.
+                let partial = count(
+                    &store,
+                    "SELECT COUNT(*) FROM sboms s WHERE s.component_count <> \
+                     (SELECT COUNT(*) FROM components c WHERE c.sbom_id = s.id)",
+                )
+                .await;
+                assert_eq!(partial, 0, "[{label}] partial SBOMs");
+                // No finding without the component it is about.
+                let orphans = count(
+                    &store,
+                    "SELECT COUNT(*) FROM findings f WHERE NOT EXISTS \
+                     (SELECT 1 FROM components c WHERE c.artifact_digest = f.artifact_digest \
+                      AND c.component_key = f.component_key)",
+                )
+                .await;
+                assert_eq!(orphans, 0, "[{label}] orphan findings");
+                // One finding (left-pad) per stored SBOM.
+                let sboms = count(&store, "SELECT COUNT(*) FROM sboms").await;
+                let findings = count(&store, "SELECT COUNT(*) FROM findings").await;
+                assert_eq!(findings, sboms, "[{label}] findings per SBOM");
+                sboms
+            }
+        };
+        let stored = check(db.label).await;
+        assert!(
+            stored >= i64::try_from(answered.len()).unwrap(),
+            "[{}] {stored} stored, {} answered",
+            db.label,
+            answered.len()
+        );
+        for i in &answered {
+            let digest = format!("sha256:{i:064x}");
+            assert_eq!(
+                store.sboms_of(&digest).await.unwrap().len(),
+                1,
+                "[{}] answered upload {i} lost",
+                db.label
+            );
+        }
+
+        // A restarted server takes every upload again; the answered ones are
+        // not duplicated.
+        let server = Server::start(&db.url, dir.path());
+        for i in 0..UPLOADS {
+            let status = upload(server.base.clone(), i);
+            assert!(
+                status == 201 || status == 200,
+                "[{}] upload {i}: {status}",
+                db.label
+            );
+        }
+        server.kill();
+        assert_eq!(check(db.label).await, i64::try_from(UPLOADS).unwrap());
+        db.finish().await;
+    }
+}

@@ -667,7 +667,7 @@ async fn admit(
             team_id: registered.as_ref().map(|w| w.team_id.clone()),
             source: "admission".to_owned(),
         };
-        let (d, id) = decide::decide(&s, &subject).await?;
+        let (d, id) = decide::decide(s, &subject).await?;
         crate::evidence::request_fetch(s, &c.image, &d.artifact.digest).await;
         let reasons = decide::reasons(&d);
         match d.outcome {
