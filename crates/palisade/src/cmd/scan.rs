@@ -9,8 +9,23 @@
 //! (`palisade db sync` updates it). `--offline` states that explicitly and
 //! is accepted for scripts that want the guarantee spelled out.
 //!
+//! With `--scanners FILE` the configured external scanners
+//! (`palisade-scanners`, docs/scanners.md) that apply to the target run
+//! too, one after the other under a progress bar, and their findings are
+//! reported with the built-in matcher's, each naming its tool. PATH is then
+//! a directory, a file (an artifact: SBOM, lockfile, binary, image archive)
+//! or, with `--target-kind image` or when no such path exists, an image
+//! reference (the built-in matcher is skipped for an image reference).
+//!
 //! Exit codes: 0 no finding at or above `--fail-on` (or no `--fail-on`);
-//! 1 findings at or above it; 2 error.
+//! 1 findings at or above it; 2 error (unreadable input, bad scanners
+//! configuration, unknown `--scanner`); 3 a configured scanner failed or
+//! timed out (reported on stderr and in the JSON; the other results are
+//! still reported). 3 wins over 1: a scan with a failed scanner is
+//! incomplete, whatever it found.
+
+#[cfg(feature = "findings")]
+mod external;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -49,6 +64,37 @@ pub struct ScanArgs {
     /// Never touch the network (the scan reads only the local store anyway).
     #[arg(long)]
     pub offline: bool,
+    /// Also run the external scanners configured in this file (TOML, see
+    /// docs/scanners.md) that apply to the target.
+    #[arg(long, value_name = "FILE")]
+    pub scanners: Option<PathBuf>,
+    /// Run only this configured scanner (repeatable; also runs it when it
+    /// is disabled in the file).
+    #[arg(long = "scanner", value_name = "NAME", requires = "scanners")]
+    pub scanner: Vec<String>,
+    /// What PATH is for the external scanners: directory, image or
+    /// artifact. Default: directory for a directory, artifact for a file,
+    /// image when no such path exists.
+    #[arg(long, value_name = "KIND", requires = "scanners", value_parser = parse_kind)]
+    pub target_kind: Option<TargetKind>,
+}
+
+#[cfg(feature = "findings")]
+use palisade_scanners::TargetKind;
+
+/// Without the `findings` feature there are no external scanners.
+#[cfg(not(feature = "findings"))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TargetKind {}
+
+#[cfg(feature = "findings")]
+fn parse_kind(s: &str) -> Result<TargetKind, String> {
+    s.parse()
+}
+
+#[cfg(not(feature = "findings"))]
+fn parse_kind(_: &str) -> Result<TargetKind, String> {
+    Err("external scanners need the `findings` feature".into())
 }
 
 fn parse_rating(s: &str) -> Result<Rating, String> {
@@ -131,6 +177,78 @@ fn decode(bytes: &[u8], name: &str) -> anyhow::Result<(Inventory, Option<String>
 }
 
 pub fn run(args: ScanArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    match &args.scanners {
+        None => {
+            let report = builtin(&args, global)?;
+            let fmt = output_format(&args, global);
+            match fmt {
+                ScanFormat::Json => output::print_json(&report)?,
+                ScanFormat::Sarif => output::print_json(&report.to_sarif())?,
+                ScanFormat::Table => print_table(&report),
+            }
+            Ok(match args.fail_on {
+                Some(t) if report.has_findings_at_or_above(t) => ExitCode::from(1),
+                _ => ExitCode::SUCCESS,
+            })
+        }
+        #[cfg(feature = "findings")]
+        Some(file) => with_scanners(&args, file, global),
+        #[cfg(not(feature = "findings"))]
+        Some(_) => anyhow::bail!("--scanners needs the `findings` feature"),
+    }
+}
+
+fn output_format(args: &ScanArgs, global: &GlobalArgs) -> ScanFormat {
+    args.output_format.unwrap_or(match global.format {
+        OutputFormat::Table => ScanFormat::Table,
+        OutputFormat::Json => ScanFormat::Json,
+    })
+}
+
+/// The built-in matcher and the configured scanners, reported together.
+#[cfg(feature = "findings")]
+fn with_scanners(
+    args: &ScanArgs,
+    file: &std::path::Path,
+    global: &GlobalArgs,
+) -> anyhow::Result<ExitCode> {
+    let fmt = output_format(args, global);
+    if fmt == ScanFormat::Sarif {
+        anyhow::bail!(
+            "--scanners reports in table or json; SARIF is for the built-in matcher alone"
+        );
+    }
+    let (config, target) = external::plan(&args.path, args.target_kind, file, &args.scanner)?;
+    let mut notes = Vec::new();
+    let report = if args.path.exists() {
+        Some(builtin(args, global)?)
+    } else {
+        notes.push(format!(
+            "the built-in matcher was skipped: {} is an image reference (scan an SBOM or image archive of it for Palisade's own findings)",
+            args.path.display()
+        ));
+        None
+    };
+    let runs = external::run(&config, &target, &args.scanner);
+    let path = args.path.display().to_string();
+    let combined = external::combine(&config, &path, &target, report.as_ref(), notes, runs);
+    combined.report_failures();
+    match fmt {
+        ScanFormat::Json => output::print_json(&combined)?,
+        ScanFormat::Table | ScanFormat::Sarif => combined.print_table(),
+    }
+    Ok(if combined.any_failed() {
+        ExitCode::from(3)
+    } else {
+        match args.fail_on {
+            Some(t) if combined.has_findings_at_or_above(t) => ExitCode::from(1),
+            _ => ExitCode::SUCCESS,
+        }
+    })
+}
+
+/// Runs the built-in matcher on PATH.
+fn builtin(args: &ScanArgs, global: &GlobalArgs) -> anyhow::Result<ScanReport> {
     let (inventory, format) = read_inventory(&args.path)?;
     let dir = super::db::store_dir(global)?;
     let store = AdvisoryStore::open(&dir)?;
@@ -165,19 +283,7 @@ pub fn run(args: ScanArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         },
         matched,
     );
-    let fmt = args.output_format.unwrap_or(match global.format {
-        OutputFormat::Table => ScanFormat::Table,
-        OutputFormat::Json => ScanFormat::Json,
-    });
-    match fmt {
-        ScanFormat::Json => output::print_json(&report)?,
-        ScanFormat::Sarif => output::print_json(&report.to_sarif())?,
-        ScanFormat::Table => print_table(&report),
-    }
-    Ok(match args.fail_on {
-        Some(t) if report.has_findings_at_or_above(t) => ExitCode::from(1),
-        _ => ExitCode::SUCCESS,
-    })
+    Ok(report)
 }
 
 fn print_table(report: &ScanReport) {
