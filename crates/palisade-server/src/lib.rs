@@ -20,6 +20,7 @@ pub mod demo_data;
 pub mod error;
 pub mod evidence;
 pub mod prioritise;
+pub mod scan_job;
 pub mod trust;
 pub mod worker;
 
@@ -56,6 +57,9 @@ pub struct AppState {
     pub decisions: Arc<decide::DecisionCache>,
     /// The periodic advisory sync, when switched on.
     pub sync: Option<Arc<worker::SyncConfig>>,
+    /// External scanners the `scan` job runs (`--scanners FILE`); `None`:
+    /// `POST /api/v1/scans/run` is refused.
+    pub scanners: Option<Arc<palisade_scanners::Config>>,
 }
 
 /// Errors starting or running the server.
@@ -127,6 +131,7 @@ impl AppState {
             oci: None,
             decisions: Arc::new(decide::DecisionCache::default()),
             sync: None,
+            scanners: None,
         })
     }
 }

@@ -108,6 +108,7 @@ pub async fn run_job(state: &AppState, job: &Job) -> Result<serde_json::Value, S
         }
         crate::api::notify::JOB => crate::api::notify::run_job(state).await,
         crate::evidence::FETCH_JOB => crate::evidence::fetch_job(state, &job.payload).await,
+        crate::scan_job::SCAN_JOB => crate::scan_job::scan_job(state, &job.payload).await,
         other => Err(format!("unknown job kind {other:?}")),
     }
 }

@@ -33,6 +33,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(import_kev))
         .routes(routes!(feed_status))
         .routes(routes!(upload_scan))
+        .routes(routes!(run_scan))
         .routes(routes!(artifact_scan_findings))
 }
 
@@ -751,7 +752,6 @@ async fn upload_scan(
     Query(p): Query<ScanParams>,
     body: Bytes,
 ) -> ApiResult<Json<ScanUploaded>> {
-    use palisade_findings::{FindingKind, Location};
     caller.require(&[Role::Admin, Role::Ci, Role::Security])?;
     super::check_digest(&p.artifact)?;
     let format = match &p.format {
@@ -772,6 +772,35 @@ async fn upload_scan(
     .await
     .map_err(ApiError::internal)?
     .map_err(|e| ApiError::invalid(e.to_string()))?;
+    let name = p.name.clone().unwrap_or_else(|| p.artifact.clone());
+    let uploaded = import_document(
+        &s,
+        &p.artifact,
+        &name,
+        caller.0.team_id.as_deref(),
+        &doc,
+        &caller.actor(),
+        "scan.upload",
+    )
+    .await?;
+    Ok(Json(uploaded))
+}
+
+/// Stores one scanner output for `artifact` (the upload API and the `scan`
+/// job share it): component vulnerabilities merge with Palisade's own
+/// findings, the rest are kept by fingerprint, what the tool no longer
+/// reports is resolved, the artifact is re-prioritised and the import
+/// audited as `action`.
+pub(crate) async fn import_document(
+    s: &AppState,
+    artifact: &str,
+    name: &str,
+    team_id: Option<&str>,
+    doc: &palisade_findings::Import,
+    actor: &str,
+    action: &str,
+) -> ApiResult<ScanUploaded> {
+    use palisade_findings::{FindingKind, Location};
     let tool = doc
         .tools
         .first()
@@ -832,29 +861,18 @@ async fn upload_scan(
             }),
         }
     }
-    let name = p.name.clone().unwrap_or_else(|| p.artifact.clone());
     let outcome = s
         .store
-        .apply_scan(
-            &p.artifact,
-            &name,
-            caller.0.team_id.as_deref(),
-            &tool,
-            &components,
-            &others,
-            &caller.actor(),
-        )
+        .apply_scan(artifact, name, team_id, &tool, &components, &others, actor)
         .await?;
     crate::prioritise::prioritise_artifact(
         &s.store,
         &palisade_risk::priority::Policy::default(),
-        &p.artifact,
+        artifact,
     )
     .await?;
-    s.store
-        .audit(&caller.actor(), "scan.upload", &p.artifact, Some(&tool))
-        .await?;
-    Ok(Json(ScanUploaded {
+    s.store.audit(actor, action, artifact, Some(&tool)).await?;
+    Ok(ScanUploaded {
         format: doc.format.to_string(),
         tool,
         raw,
@@ -865,7 +883,115 @@ async fn upload_scan(
             .iter()
             .map(|w| format!("{}: {}", w.path, w.reason))
             .collect(),
-    }))
+    })
+}
+
+/// What to scan with the configured scanners.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RunScanRequest {
+    /// An absolute path on the server (directory or file) or an image
+    /// reference.
+    target: String,
+    /// `directory`, `image` or `artifact`; guessed when absent (an
+    /// absolute path that is a directory or a file, else an image).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    kind: Option<palisade_scanners::TargetKind>,
+    /// The artifact the findings belong to (`sha256:<hex>`).
+    artifact: String,
+    /// The artifact's name, when it is new to Palisade.
+    #[serde(default)]
+    name: Option<String>,
+    /// The scanners to run; absent or empty: every enabled one that
+    /// applies to the target.
+    #[serde(default)]
+    scanners: Vec<String>,
+}
+
+/// A queued scan.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScanQueued {
+    /// False when the same scan was already waiting.
+    queued: bool,
+    /// The target kind.
+    kind: String,
+    /// The scanners the job will run.
+    scanners: Vec<String>,
+}
+
+/// Queues a `scan` job: the server's configured external scanners
+/// (`palisade server --scanners FILE`) run against the target and each
+/// one's output is imported for the artifact exactly as an upload to
+/// `POST /api/v1/scans` would be.
+#[utoipa::path(post, path = "/api/v1/scans/run", tag = "vulnerabilities",
+    request_body = RunScanRequest,
+    responses((status = 202, body = ScanQueued), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "the server has no scanners configuration")))]
+async fn run_scan(
+    State(s): State<AppState>,
+    caller: Caller,
+    Json(r): Json<RunScanRequest>,
+) -> ApiResult<(StatusCode, Json<ScanQueued>)> {
+    use crate::scan_job::{SCAN_JOB, ScanPayload, target_of};
+    caller.require(&[Role::Admin, Role::Ci])?;
+    super::check_digest(&r.artifact)?;
+    let config = s.scanners.clone().ok_or_else(|| {
+        ApiError::conflict(
+            "this server has no scanners configuration (start it with --scanners FILE)",
+        )
+    })?;
+    let target = target_of(&r.target, r.kind).map_err(ApiError::invalid)?;
+    let selected: Vec<String> = config
+        .select(target.kind, &r.scanners)
+        .map_err(|e| ApiError::invalid(e.to_string()))?
+        .into_iter()
+        .map(|sc| sc.name.clone())
+        .collect();
+    if selected.is_empty() {
+        return Err(ApiError::invalid(format!(
+            "no configured scanner applies to a {} target",
+            target.kind
+        )));
+    }
+    let payload = serde_json::to_string(&ScanPayload {
+        target: target.value.clone(),
+        kind: target.kind,
+        artifact: r.artifact.clone(),
+        name: r.name.clone(),
+        scanners: r.scanners.clone(),
+        team_id: caller.0.team_id.clone(),
+        actor: Some(caller.actor()),
+    })
+    .map_err(ApiError::internal)?;
+    let dedup = format!(
+        "{SCAN_JOB}:{}:{}:{}",
+        r.artifact,
+        target.value,
+        selected.join(",")
+    );
+    let queued = s
+        .store
+        .enqueue(SCAN_JOB, &payload, Some(&dedup), palisade_store::now_ms())
+        .await?;
+    if queued {
+        s.jobs_ready.notify_waiters();
+    }
+    s.store
+        .audit(
+            &caller.actor(),
+            "scan.queue",
+            &r.artifact,
+            Some(&selected.join(",")),
+        )
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(ScanQueued {
+            queued,
+            kind: target.kind.to_string(),
+            scanners: selected,
+        }),
+    ))
 }
 
 /// An artifact's findings from other scanners that are not about a

@@ -93,6 +93,10 @@ pub struct ServerArgs {
     /// looked up (no `fetch-evidence` jobs).
     #[arg(long)]
     pub no_registry: bool,
+    /// External scanners the `scan` job runs (`POST /api/v1/scans/run`),
+    /// a TOML file (docs/scanners.md); without it that endpoint is refused.
+    #[arg(long, env = "PALISADE_SCANNERS", value_name = "FILE")]
+    pub scanners: Option<PathBuf>,
 }
 
 pub fn run(args: ServerArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
@@ -169,6 +173,9 @@ async fn serve(args: ServerArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode
     }
     if !args.no_registry {
         state.oci = Some(std::sync::Arc::new(registry_client(&args)?));
+    }
+    if let Some(file) = &args.scanners {
+        state.scanners = Some(std::sync::Arc::new(palisade_scanners::Config::load(file)?));
     }
     eprintln!(
         "palisade server listening on {}://{}",
