@@ -2,6 +2,12 @@
 //! (`palisade server --scanners FILE`, see docs/scanners.md) against a
 //! target for an artifact and imports each one's output exactly as an
 //! upload to `POST /api/v1/scans` would.
+//!
+//! A scanner that fails (cannot start, bad exit code, timeout, unreadable
+//! output) does not fail the job: the others' results are imported, the
+//! failure is in the job's result, logged and audited (`scan.failed`).
+//! Retrying would run a slow or broken scanner again up to five times. Only
+//! store errors fail the job (and so retry it; imports are idempotent).
 
 use std::sync::Arc;
 
@@ -110,6 +116,11 @@ pub async fn scan_job(s: &AppState, payload: &str) -> Result<serde_json::Value, 
                 }));
             }
             Err(e) => {
+                tracing::warn!(scanner = %scanner, artifact = %p.artifact, error = %e, "scanner failed");
+                s.store
+                    .audit(&actor, "scan.failed", &p.artifact, Some(&e.to_string()))
+                    .await
+                    .map_err(|e| e.to_string())?;
                 failures.push(e.to_string());
                 results.push(serde_json::json!({
                     "scanner": scanner,
@@ -120,19 +131,10 @@ pub async fn scan_job(s: &AppState, payload: &str) -> Result<serde_json::Value, 
             }
         }
     }
-    let result = serde_json::json!({
+    Ok(serde_json::json!({
         "artifact": p.artifact,
         "target": target,
+        "failed": failures.len(),
         "scanners": results,
-    });
-    if failures.is_empty() {
-        Ok(result)
-    } else {
-        Err(format!(
-            "{} of {} scanners failed: {}",
-            failures.len(),
-            results.len(),
-            failures.join("; ")
-        ))
-    }
+    }))
 }

@@ -183,3 +183,48 @@ async fn without_a_configuration_the_endpoint_says_so() {
     );
     srv.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_scanner_is_in_the_result_and_the_others_are_imported() {
+    let bin = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(bin.path().join("r.sarif"), SARIF).unwrap();
+    let good = script(
+        bin.path(),
+        "good.sh",
+        &format!("cat '{}'", bin.path().join("r.sarif").display()),
+    );
+    let bad = script(bin.path(), "bad.sh", "echo 'no database' >&2\nexit 2");
+    let config = palisade_scanners::Config::parse(
+        &format!(
+            "[[scanner]]\nname = \"bad\"\ncommand = ['{bad}']\nformat = \"trivy\"\n\n[[scanner]]\nname = \"good\"\ncommand = ['{good}']\nformat = \"sarif\"\n"
+        ),
+        "scanners.toml",
+    )
+    .unwrap();
+    let db = test_support::sqlite().await;
+    let mut state = AppState::new(db.store.clone()).unwrap();
+    state.scanners = Some(Arc::new(config));
+    let payload = json!({"target": project.path().display().to_string(), "kind": "directory", "artifact": ART});
+    let result = palisade_server::scan_job::scan_job(&state, &payload.to_string())
+        .await
+        .unwrap();
+    assert_eq!(result["failed"], 1, "{result}");
+    assert_eq!(result["scanners"][0]["scanner"], "bad");
+    assert_eq!(result["scanners"][0]["reason"], "failed");
+    assert!(
+        result["scanners"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("no database"),
+        "{result}"
+    );
+    assert_eq!(result["scanners"][1]["status"], "ok");
+    let stored = db.store.scan_findings_of(ART).await.unwrap();
+    assert_eq!(stored.len(), 2);
+    // A second run is idempotent.
+    palisade_server::scan_job::scan_job(&state, &payload.to_string())
+        .await
+        .unwrap();
+    assert_eq!(db.store.scan_findings_of(ART).await.unwrap().len(), 2);
+}
