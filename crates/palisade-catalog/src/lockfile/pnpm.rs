@@ -26,6 +26,9 @@ use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use crate::common::{Collector, Limits, Pkg, component, utf8, yaml};
 use crate::error::{CatalogError, Position, Result};
 
+#[path = "pnpm_fast.rs"]
+mod fast;
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Gen {
     V5,
@@ -265,9 +268,27 @@ fn dep_key(name: &str, value: &str, generation: Gen) -> String {
 }
 
 /// Parses a `pnpm-lock.yaml`.
+///
+/// The layout pnpm itself writes is read by a line reader ([`fast`]); any
+/// other document, and every malformed one, by the YAML deserialiser, which
+/// builds the same [`Doc`] and reports errors.
 pub fn parse(file: &str, bytes: &[u8], limits: &Limits) -> Result<Inventory> {
     let text = utf8(file, bytes)?;
-    let doc: Doc = yaml(file, text, limits)?;
+    let doc = match fast::read(text, limits.max_depth) {
+        Some(doc) => doc,
+        None => yaml(file, text, limits)?,
+    };
+    inventory(file, doc, limits)
+}
+
+/// [`parse`] without the line reader.
+#[cfg(test)]
+fn parse_yaml(file: &str, bytes: &[u8], limits: &Limits) -> Result<Inventory> {
+    let text = utf8(file, bytes)?;
+    inventory(file, yaml(file, text, limits)?, limits)
+}
+
+fn inventory(file: &str, doc: Doc, limits: &Limits) -> Result<Inventory> {
     let version = doc
         .lockfile_version
         .as_ref()
@@ -571,5 +592,438 @@ snapshots:
         .map(|e| e.to_string())
         .unwrap_or_default();
         assert!(e.starts_with("pnpm-lock.yaml: line "), "{e}");
+    }
+
+    // ---- the line reader against the YAML deserialiser ----
+
+    /// The lockfiles written out in this module's tests.
+    const FIXTURES: &[&str] = &[
+        V9_FIXTURE,
+        "lockfileVersion: '6.0'\npackages:\n  /@scope/a@1.0.0(b@2.0.0):\n    dev: true\n    dependencies:\n      b: 2.0.0\n  /b@2.0.0:\n    dev: false\n",
+        "lockfileVersion: 5.4\npackages:\n  /a/1.0.0_b@2.0.0:\n    dependencies:\n      b: 2.0.0\n  /b/2.0.0:\n    dev: false\n",
+        "lockfileVersion: '6.0'\npackages:\n  /a@1.0.0:\n    resolution: {tarball: https://example.invalid/a.tgz}\n    dev: 'yes'\n    dependencies:\n      b: 1.10\n      c: [1]\n  /b@1.10:\n    resolution: {repo: https://example.invalid/b.git, commit: abc, type: git}\n    dev: true\n",
+        "lockfileVersion: '9.0'\npackages:\n  a: [\n",
+    ];
+
+    const V9_FIXTURE: &str = r#"lockfileVersion: '9.0'
+importers:
+  .:
+    dependencies:
+      react-dom:
+        specifier: ^18
+        version: 18.2.0(react@18.2.0)
+    devDependencies:
+      '@types/react':
+        specifier: ^18
+        version: 18.2.1
+packages:
+  react-dom@18.2.0:
+    resolution: {integrity: sha512-AAAA}
+  react@18.2.0:
+    resolution: {integrity: sha512-AAAA}
+  '@types/react@18.2.1':
+    resolution: {integrity: sha512-AAAA}
+snapshots:
+  react-dom@18.2.0(react@18.2.0):
+    dependencies:
+      react: 18.2.0
+  react@18.2.0: {}
+  '@types/react@18.2.1': {}
+"#;
+
+    /// Checks one input: whenever the line reader accepts it, `parse` gives
+    /// exactly what the YAML path gives (and the YAML path accepts it).
+    /// Returns whether the line reader accepted it.
+    fn same(text: &str) -> bool {
+        let limits = Limits::default();
+        let accepted = fast::read(text, limits.max_depth).is_some();
+        let via_yaml = parse_yaml("pnpm-lock.yaml", text.as_bytes(), &limits);
+        let via_parse = parse("pnpm-lock.yaml", text.as_bytes(), &limits);
+        if accepted {
+            assert!(
+                yaml::<Doc>("pnpm-lock.yaml", text, &limits).is_ok(),
+                "line reader accepted what YAML refuses:\n{text}"
+            );
+        }
+        match (&via_parse, &via_yaml) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "{text}"),
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{text}"),
+            _ => panic!(
+                "outcomes differ:\n{text}\n{:?}\n{:?}",
+                via_parse.err(),
+                via_yaml.err()
+            ),
+        }
+        accepted
+    }
+
+    #[test]
+    fn line_reader_matches_yaml_on_fixtures() {
+        for f in FIXTURES {
+            same(f);
+        }
+        assert!(same(FIXTURES[0]) && same(FIXTURES[1]) && same(FIXTURES[2]));
+    }
+
+    /// A lockfile in pnpm's own layout for `lv` ("5.4", "6.0", "9.0"),
+    /// varied by `seed`: scoped and quoted names, peers, aliases, git and
+    /// tarball resolutions, local links, dev/optional flags, the sections
+    /// pnpm writes that are not read (settings, engines, os, deprecated,
+    /// peerDependencies, transitivePeerDependencies, ...).
+    fn generated(lv: &str, n: usize, seed: usize) -> String {
+        use std::fmt::Write as _;
+        let v5 = lv.starts_with('5');
+        let v9 = lv.starts_with('9');
+        let name = |i: usize| match (i + seed) % 5 {
+            0 => format!("@scope-{}/pkg-{i}", i % 3),
+            _ => format!("pkg-{i}"),
+        };
+        let version = |i: usize| match (i + seed) % 7 {
+            3 => format!("1.{}.0-rc.{}", i % 9, i % 4),
+            _ => format!("{}.{}.{}", i % 4, i % 11, i % 3),
+        };
+        let key = |i: usize, peers: bool| {
+            let (n, v) = (name(i), version(i));
+            let peer = if peers && i % 4 == 1 {
+                match v5 {
+                    true => "_react@18.2.0".to_owned(),
+                    false => "(react@18.2.0)".to_owned(),
+                }
+            } else {
+                String::new()
+            };
+            let k = match (v5, v9) {
+                (true, _) => format!("/{n}/{v}{peer}"),
+                (_, false) => format!("/{n}@{v}{peer}"),
+                _ => format!("{n}@{v}{peer}"),
+            };
+            if n.starts_with('@') || i.is_multiple_of(6) {
+                format!("'{k}'")
+            } else {
+                k
+            }
+        };
+        let dep = |i: usize| {
+            let v = version(i);
+            let peer = if i % 4 == 1 {
+                if v5 {
+                    "_react@18.2.0"
+                } else {
+                    "(react@18.2.0)"
+                }
+            } else {
+                ""
+            };
+            let n = name(i);
+            let n = if n.starts_with('@') {
+                format!("'{n}'")
+            } else {
+                n
+            };
+            match i % 13 {
+                // An alias (v6/v9 write the full key).
+                5 if v9 && name(i).starts_with('@') => format!("{n}: '{}@{v}{peer}'", name(i)),
+                5 if v9 => format!("{n}: {}@{v}{peer}", name(i)),
+                5 if !v5 => format!("{n}: /{}@{v}{peer}", name(i)),
+                _ => format!("{n}: {v}{peer}"),
+            }
+        };
+        let mut s = format!(
+            "lockfileVersion: {}\n\n",
+            if v5 { lv.to_owned() } else { format!("'{lv}'") }
+        );
+        if !v5 {
+            s.push_str(
+                "settings:\n  autoInstallPeers: true\n  excludeLinksFromLockfile: false\n\n",
+            );
+        }
+        s.push_str("overrides:\n  'foo@<2': '>=2.0.1'\n\n");
+        if v9 || seed.is_multiple_of(2) {
+            s.push_str("importers:\n\n  .:\n");
+            if v5 {
+                s.push_str("    specifiers:\n      pkg-0: ^0.0.0\n");
+            }
+            let _ = writeln!(s, "    dependencies:");
+            for i in 0..n.min(3) {
+                let d = dep(i);
+                match v5 {
+                    true => {
+                        let _ = writeln!(s, "      {d}");
+                    }
+                    false => {
+                        let (dn, dv) = d.split_once(": ").unwrap_or((&d, ""));
+                        let _ = writeln!(
+                            s,
+                            "      {dn}:\n        specifier: ^{}\n        version: {dv}",
+                            version(i)
+                        );
+                    }
+                }
+            }
+            if n > 3 {
+                s.push_str("    devDependencies:\n");
+            }
+            for i in n.min(3)..n.min(6) {
+                let (dn, dv) = (name(i), version(i));
+                let dn = if dn.starts_with('@') {
+                    format!("'{dn}'")
+                } else {
+                    dn
+                };
+                let _ = writeln!(
+                    s,
+                    "      {dn}:\n        specifier: '>={dv}'\n        version: {dv}"
+                );
+            }
+            s.push_str("\n  packages/local:\n    dependencies:\n      here:\n        specifier: link:../here\n        version: link:../here\n\n");
+        } else {
+            s.push_str("dependencies:\n  pkg-0:\n    specifier: ^1\n    version: 0.0.0\n\n");
+        }
+        s.push_str("packages:\n\n");
+        let meta = |s: &mut String, i: usize| {
+            match (i + seed) % 9 {
+                2 => {
+                    let _ = writeln!(
+                        s,
+                        "    resolution: {{tarball: https://example.invalid/t/{i}.tgz}}"
+                    );
+                    let n = name(i);
+                    let n = if n.starts_with('@') {
+                        format!("'{n}'")
+                    } else {
+                        n
+                    };
+                    let _ = writeln!(s, "    name: {n}\n    version: {}", version(i));
+                }
+                4 => {
+                    let _ = writeln!(
+                        s,
+                        "    resolution: {{commit: abc{i}, repo: https://github.com/o/r{i}.git, type: git}}"
+                    );
+                }
+                _ => {
+                    let _ = writeln!(
+                        s,
+                        "    resolution: {{integrity: sha512-{}AAAA+/0={}==}}",
+                        i,
+                        i % 3
+                    );
+                }
+            }
+            if i.is_multiple_of(3) {
+                s.push_str("    engines: {node: '>=14.17', npm: '>= 6'}\n");
+            }
+            if i % 8 == 7 {
+                s.push_str("    os: [darwin, linux]\n    cpu: [arm64]\n    hasBin: true\n");
+            }
+            if i % 10 == 9 {
+                s.push_str(
+                    "    deprecated: this package's API isn't maintained, use \"other\" instead\n",
+                );
+                s.push_str("    peerDependencies:\n      react: ^18.0.0 || ^19\n    peerDependenciesMeta:\n      react:\n        optional: true\n");
+            }
+        };
+        let graph = |s: &mut String, i: usize| {
+            if i + 1 < n && i % 5 != 4 {
+                s.push_str("    dependencies:\n");
+                for d in [(i * 7 + 1) % n, (i + 1) % n] {
+                    let _ = writeln!(s, "      {}", dep(d));
+                }
+            }
+            if i % 11 == 3 {
+                let _ = writeln!(
+                    s,
+                    "    optionalDependencies:\n      {}\n      fsevents-missing: 2.3.3",
+                    dep((i + 2) % n)
+                );
+            }
+            if i % 6 == 2 {
+                s.push_str("    transitivePeerDependencies:\n      - supports-color\n      - '@types/node'\n");
+            }
+        };
+        for i in 0..n {
+            let _ = writeln!(s, "  {}:", key(i, !v9));
+            meta(&mut s, i);
+            if !v9 {
+                graph(&mut s, i);
+                if i % 4 == 0 {
+                    s.push_str("    dev: true\n");
+                } else if i % 4 == 2 {
+                    s.push_str("    dev: false\n");
+                }
+                if i % 7 == 6 {
+                    s.push_str("    optional: true\n");
+                }
+            }
+            s.push('\n');
+        }
+        if v9 {
+            s.push_str("snapshots:\n\n");
+            for i in 0..n {
+                let _ = write!(s, "  {}:", key(i, true));
+                let mut body = String::new();
+                graph(&mut body, i);
+                if i % 7 == 6 {
+                    body.push_str("    optional: true\n");
+                }
+                if body.is_empty() {
+                    s.push_str(" {}\n");
+                } else {
+                    s.push('\n');
+                    s.push_str(&body);
+                }
+                s.push('\n');
+                if i % 4 == 1 {
+                    // The same package without its peers.
+                    let _ = writeln!(s, "  {}: {{}}\n", key(i, false));
+                }
+            }
+        }
+        s
+    }
+
+    #[test]
+    fn line_reader_matches_yaml_on_generated_lockfiles() {
+        for lv in ["5.4", "5.3", "6.0", "6.1", "9.0"] {
+            for seed in 0..6 {
+                for n in [1, 2, 7, 40, 300] {
+                    let text = generated(lv, n, seed);
+                    assert!(same(&text), "line reader declined pnpm's layout:\n{text}");
+                    let inv = parse("pnpm-lock.yaml", text.as_bytes(), &Limits::default());
+                    assert!(inv.is_ok_and(|i| !i.components.is_empty()));
+                }
+            }
+        }
+    }
+
+    /// Edits that take a document out of pnpm's layout (or make it invalid
+    /// YAML) must be declined or still read the same.
+    #[test]
+    fn line_reader_declines_or_matches_on_altered_documents() {
+        let base = generated("9.0", 12, 1);
+        let lines: Vec<&str> = base.lines().collect();
+        let edits: &[&dyn Fn(&str) -> String] = &[
+            &|l| format!(" {l}"),
+            &|l| l.trim_start().to_owned(),
+            &|l| format!("{l} # note"),
+            &|l| format!("{l}:"),
+            &|l| l.replacen(": ", ":", 1),
+            &|l| l.replacen('\'', "\"", 1),
+            &|l| l.replacen('\'', "", 1),
+            &|l| l.replacen(": ", ": &a ", 1),
+            &|l| l.replacen(": ", ": *a", 1),
+            &|l| l.replacen(": ", ": !!str ", 1),
+            &|l| l.replacen(": ", ": |\n  ", 1),
+            &|l| l.replacen("  ", "\t", 1),
+            &|l| l.replacen('}', "", 1),
+            &|l| l.replacen('{', "[", 1),
+            &|l| l.replacen(", ", ",", 1),
+            &|l| l.replacen(": ", ": null", 1),
+            &|l| l.replacen(": ", ": ~\n", 1),
+            &|l| format!("{l}\n{l}"),
+            &|l| format!("{l}\n---"),
+            &|l| format!("{l}\r"),
+            &|l| l.replacen("1.", "1.0e", 1),
+            &|l| l.replacen(|c: char| c.is_ascii_digit(), "", 3),
+            &|l| l.replacen("true", "True", 1),
+            &|l| l.replacen("- ", "-", 1),
+            &|_| String::new(),
+        ];
+        for (i, _) in lines.iter().enumerate() {
+            for edit in edits {
+                let mut altered: Vec<String> = lines.iter().map(|l| (*l).to_owned()).collect();
+                if let Some(l) = altered.get_mut(i) {
+                    *l = edit(l);
+                }
+                same(&altered.join("\n"));
+            }
+        }
+        // Accepted, and the same: a repeated package key, Unicode text.
+        for accepted in [
+            "lockfileVersion: '9.0'\npackages:\n  a@1.0.0: {}\n  a@1.0.0:\n    resolution: {integrity: sha512-AA==}\n",
+            "lockfileVersion: '9.0'\npackages:\n  'a@1.0.0':\n    resolution: {tarball: 'https://example.invalid/é''s.tgz'}\n",
+        ] {
+            assert!(same(accepted), "{accepted}");
+        }
+        // Declined outright: not pnpm's layout.
+        for declined in [
+            "lockfileVersion: '9.0'\npackages:\n  a@1.0.0:\n    resolution: {integrity: x}\n    resolution: {integrity: y}\n",
+            "lockfileVersion: '9.0'\npackages:\n  a@1.0.0: &x {}\n  b@1.0.0: *x\n",
+            "lockfileVersion: '9.0'\npackages:\n  # comment\n  a@1.0.0: {}\n",
+            "lockfileVersion: '9.0'\npackages:\n  a@1.0.0:\n    dependencies:\n      b: 1.0.0\n     c: 1.0.0\n",
+            "\u{feff}lockfileVersion: '9.0'\n",
+            "packages: {}\n",
+            "lockfileVersion: '9.0'\npackages:\n  a@1.0.0: {}\u{2028}  b@1.0.0: {}\n",
+        ] {
+            assert!(fast::read(declined, 64).is_none(), "{declined}");
+            same(declined);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+        /// Random generated lockfiles with random bytes overwritten: the
+        /// line reader never disagrees with the YAML path.
+        #[test]
+        fn line_reader_never_disagrees(
+            lv in proptest::sample::select(vec!["5.4", "6.0", "9.0"]),
+            n in 1usize..30,
+            seed in 0usize..9,
+            edits in proptest::collection::vec((0usize..4000, proptest::sample::select(b" :-'\"{}[],#\n&*!|>ab0.@/".to_vec())), 0..4),
+        ) {
+            let mut bytes = generated(lv, n, seed).into_bytes();
+            for (at, b) in edits {
+                let len = bytes.len();
+                if let Some(slot) = bytes.get_mut(at % len.max(1)) {
+                    *slot = b;
+                }
+            }
+            if let Ok(text) = String::from_utf8(bytes) {
+                same(&text);
+            }
+        }
+    }
+
+    /// Every `pnpm-lock.yaml` in the shared corpus, if there are any.
+    #[test]
+    fn line_reader_matches_yaml_on_corpus() {
+        let root = std::env::var_os("PALISADE_CORPUS")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                std::path::PathBuf::from(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../../../shared/corpus"
+                ))
+            });
+        if !root.is_dir() {
+            eprintln!("SKIPPED: corpus not found at {}", root.display());
+            return;
+        }
+        let mut found = 0;
+        let mut stack = vec![root.clone()];
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let path = e.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.file_name().is_some_and(|n| n == "pnpm-lock.yaml")
+                    && let Ok(text) = std::fs::read_to_string(&path)
+                {
+                    found += 1;
+                    let accepted = same(&text);
+                    eprintln!(
+                        "{}: line reader {}",
+                        path.display(),
+                        if accepted { "used" } else { "declined" }
+                    );
+                }
+            }
+        }
+        if found == 0 {
+            eprintln!("SKIPPED: no pnpm-lock.yaml under {}", root.display());
+        }
     }
 }
