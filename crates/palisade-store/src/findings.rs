@@ -1045,7 +1045,7 @@ async fn reconcile(
                     continue;
                 }
                 sqlx::query(
-                    "UPDATE findings SET aliases = $2, summary = $3, severity = $4, score = $5,
+                    "UPDATE findings SET aliases = $2, summary = $3, severity = $4, score = CAST($5 AS DOUBLE PRECISION),
                      fix_version = $6, fixed_versions = $7, sources = $8, rank = $9, updated_at = $10,
                      state = CASE WHEN state = 'resolved' THEN 'open' ELSE state END,
                      resolved_at = NULL, resolution = NULL,
@@ -1056,7 +1056,7 @@ async fn reconcile(
                 .bind(to_json(&aliases))
                 .bind(&nf.summary)
                 .bind(&nf.severity)
-                .bind(nf.score)
+                .bind(crate::sql::real(nf.score))
                 .bind(nf.fix_version.as_deref())
                 .bind(to_json(&nf.fixed_versions))
                 .bind(to_json(&sources))
@@ -1124,7 +1124,7 @@ async fn reconcile(
                     "INSERT INTO findings (id, artifact_digest, component_key, component_name, component_version, purl,
                         package_key, advisory_id, aliases, summary, severity, score, fix_version, fixed_versions,
                         sources, state, first_seen, updated_at, rank, vector)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'open', $16, $16, $17, $18)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, CAST($12 AS DOUBLE PRECISION), $13, $14, $15, 'open', $16, $16, $17, $18)
                      ON CONFLICT (artifact_digest, component_key, advisory_id) DO NOTHING",
                 )
                 .bind(&id)
@@ -1138,7 +1138,7 @@ async fn reconcile(
                 .bind(to_json(&nf.aliases))
                 .bind(&nf.summary)
                 .bind(&nf.severity)
-                .bind(nf.score)
+                .bind(crate::sql::real(nf.score))
                 .bind(nf.fix_version.as_deref())
                 .bind(to_json(&nf.fixed_versions))
                 .bind(to_json(&nf.sources))

@@ -215,7 +215,7 @@ impl Store {
                         "INSERT INTO findings (id, artifact_digest, component_key, component_name, component_version, purl,
                             package_key, advisory_id, aliases, summary, severity, score, fix_version, fixed_versions,
                             sources, state, first_seen, updated_at, rank, vector)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'open', $16, $16, $17, $18)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, CAST($12 AS DOUBLE PRECISION), $13, $14, $15, 'open', $16, $16, $17, $18)
                          ON CONFLICT (artifact_digest, component_key, advisory_id) DO NOTHING",
                     )
                     .bind(&id)
@@ -229,7 +229,7 @@ impl Store {
                     .bind(serde_json::to_string(&nf.aliases).unwrap_or_else(|_| "[]".into()))
                     .bind(&nf.summary)
                     .bind(&nf.severity)
-                    .bind(nf.score)
+                    .bind(crate::sql::real(nf.score))
                     .bind(nf.fix_version.as_deref())
                     .bind(serde_json::to_string(&nf.fixed_versions).unwrap_or_else(|_| "[]".into()))
                     .bind(serde_json::to_string(&[tool]).unwrap_or_else(|_| "[]".into()))
@@ -339,13 +339,13 @@ impl Store {
                 Some((id, _)) => {
                     sqlx::query(
                         "UPDATE scan_findings SET last_seen = $2, state = 'open', resolved_at = NULL, resolution = NULL,
-                         title = $3, severity = $4, score = $5, location = $6, location_text = $7 WHERE id = $1",
+                         title = $3, severity = $4, score = CAST($5 AS DOUBLE PRECISION), location = $6, location_text = $7 WHERE id = $1",
                     )
                     .bind(id)
                     .bind(now)
                     .bind(&f.title)
                     .bind(&f.severity)
-                    .bind(f.score)
+                    .bind(crate::sql::real(f.score))
                     .bind(f.location.to_string())
                     .bind(&f.location_text)
                     .execute(&mut *tx)
@@ -356,7 +356,7 @@ impl Store {
                     sqlx::query(
                         "INSERT INTO scan_findings (id, artifact_digest, tool, kind, fingerprint, rule_id, aliases, title,
                             severity, score, location, location_text, state, first_seen, last_seen)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'open', $13, $13)",
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CAST($10 AS DOUBLE PRECISION), $11, $12, 'open', $13, $13)",
                     )
                     .bind(new_id())
                     .bind(artifact)
@@ -367,7 +367,7 @@ impl Store {
                     .bind(serde_json::to_string(&f.aliases).unwrap_or_else(|_| "[]".into()))
                     .bind(&f.title)
                     .bind(&f.severity)
-                    .bind(f.score)
+                    .bind(crate::sql::real(f.score))
                     .bind(f.location.to_string())
                     .bind(&f.location_text)
                     .bind(now)

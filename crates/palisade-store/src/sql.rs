@@ -11,6 +11,18 @@ use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
 use sqlx::{Any, AnyPool};
 
+/// An optional float to bind as text, for SQL that casts it back with
+/// `CAST($N AS DOUBLE PRECISION)`.
+///
+/// Why: sqlx 0.9's `Any` driver declares a `None::<f64>` to PostgreSQL as a
+/// `real` (float4) parameter, and a statement prepared with that type then
+/// refuses an `f64` on the same connection ("incorrect binary data format in
+/// bind parameter"). Text is declared as text whether or not it is NULL, and
+/// Rust's shortest round-trip formatting loses nothing.
+pub(crate) fn real(v: Option<f64>) -> Option<String> {
+    v.filter(|x| x.is_finite()).map(|x| x.to_string())
+}
+
 /// A value to bind.
 #[derive(Clone, Debug)]
 pub(crate) enum Arg {

@@ -139,3 +139,98 @@ async fn tokens_are_hashed_and_revocable() {
         db.finish().await;
     }
 }
+
+/// Findings with and without a score, in one transaction (one connection):
+/// sqlx's `Any` driver declares a missing float as `real`, and PostgreSQL
+/// then refused the next `f64` on that prepared statement.
+#[tokio::test]
+async fn findings_with_and_without_a_score_are_stored_on_one_connection() {
+    use palisade_store::findings::{ComponentRow, NewFinding, SbomIngest};
+    for db in test_support::all().await {
+        let s = &db.store;
+        let mut components = Vec::new();
+        let mut findings = Vec::new();
+        for (i, score) in [None, Some(9.8), None, Some(5.3), Some(0.1)]
+            .into_iter()
+            .enumerate()
+        {
+            let key = format!("pkg:npm/p{i}@1.0.0");
+            components.push(ComponentRow {
+                component_key: key.clone(),
+                bom_ref: format!("p{i}"),
+                name: format!("p{i}"),
+                version: Some("1.0.0".into()),
+                purl: Some(key.clone()),
+                package_key: Some(format!("npm/p{i}")),
+                release: None,
+                match_version: Some("1.0.0".into()),
+                license: None,
+            });
+            findings.push(NewFinding {
+                component_key: key.clone(),
+                component_name: format!("p{i}"),
+                component_version: Some("1.0.0".into()),
+                purl: Some(key),
+                package_key: Some(format!("npm/p{i}")),
+                advisory_id: format!("PAL-SCORE-{i}"),
+                aliases: Vec::new(),
+                summary: "score test".into(),
+                severity: "high".into(),
+                score,
+                fix_version: None,
+                fixed_versions: Vec::new(),
+                sources: vec!["palisade".into()],
+                rank: 0,
+                vector: None,
+            });
+        }
+        let digest = format!("sha256:{:064x}", 7);
+        for attempt in 0..2 {
+            // The second upload (another document of the same artifact)
+            // changes the scores, so the findings go through the UPDATE.
+            if attempt == 1 {
+                let scores: Vec<Option<f64>> = findings.iter().rev().map(|f| f.score).collect();
+                for (f, score) in findings.iter_mut().zip(scores) {
+                    f.score = score;
+                }
+            }
+            s.ingest_sbom(&SbomIngest {
+                artifact_digest: digest.clone(),
+                artifact_name: "registry.example/score".into(),
+                team_id: None,
+                document_digest: format!("sha256:{attempt:064x}"),
+                source_format: "CycloneDX 1.6".into(),
+                inventory: "{}".into(),
+                components: components.clone(),
+                findings: findings.clone(),
+                actor: "test".into(),
+            })
+            .await
+            .unwrap_or_else(|e| panic!("[{}] {e}", db.label));
+        }
+        let mut stored: Vec<Option<f64>> = s
+            .list_findings(
+                &Scope::All,
+                &palisade_store::findings::FindingFilter {
+                    artifact: Some(digest.clone()),
+                    ..Default::default()
+                },
+                None,
+                100,
+            )
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|f| f.score)
+            .collect();
+        stored.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        assert_eq!(
+            stored,
+            vec![None, None, Some(0.1), Some(5.3), Some(9.8)],
+            "[{}]",
+            db.label
+        );
+        db.finish().await;
+    }
+}
