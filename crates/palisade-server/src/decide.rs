@@ -267,6 +267,8 @@ struct CacheInner {
     generation: i64,
     exceptions: Option<(std::sync::Arc<Vec<Exception>>, i64)>,
     decisions: std::collections::HashMap<CacheKey, CachedDecision>,
+    /// (cluster, namespace) → (environment name, application id).
+    namespaces: std::collections::HashMap<(String, String), Option<(String, String)>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -306,6 +308,7 @@ impl DecisionCache {
             inner.generation = generation;
             inner.exceptions = None;
             inner.decisions.clear();
+            inner.namespaces.clear();
         }
     }
 
@@ -326,6 +329,30 @@ impl DecisionCache {
             inner.decisions.clear();
         }
         inner.decisions.insert(key, value);
+    }
+
+    fn namespace(
+        &self,
+        generation: i64,
+        key: &(String, String),
+    ) -> Option<Option<(String, String)>> {
+        let mut inner = self.lock();
+        Self::at(&mut inner, generation);
+        inner.namespaces.get(key).cloned()
+    }
+
+    fn put_namespace(
+        &self,
+        generation: i64,
+        key: (String, String),
+        value: Option<(String, String)>,
+    ) {
+        let mut inner = self.lock();
+        Self::at(&mut inner, generation);
+        if inner.namespaces.len() >= Self::CAPACITY {
+            inner.namespaces.clear();
+        }
+        inner.namespaces.insert(key, value);
     }
 
     fn exceptions(
@@ -369,13 +396,50 @@ async fn live_exceptions(
     Ok((list, valid_until))
 }
 
+/// The environment (by name) and application a namespace of a cluster is
+/// mapped to, read under `generation` (see [`DecisionCache`]).
+pub async fn namespace_environment(
+    s: &AppState,
+    generation: i64,
+    cluster: &str,
+    namespace: &str,
+) -> Result<Option<(String, String)>, StoreError> {
+    let key = (cluster.to_owned(), namespace.to_owned());
+    if let Some(hit) = s.decisions.namespace(generation, &key) {
+        return Ok(hit);
+    }
+    let value = match s.store.namespace_mapping(cluster, namespace).await? {
+        Some((env_id, app_id)) => {
+            let environments = s.store.list_environments().await?;
+            let name = environments
+                .iter()
+                .find(|e| e.id == env_id)
+                .map(|e| e.name.clone())
+                .unwrap_or_default();
+            Some((name, app_id))
+        }
+        None => None,
+    };
+    s.decisions.put_namespace(generation, key, value.clone());
+    Ok(value)
+}
+
 /// Decides about `subject` and records the decision. Returns the decision
 /// and its id.
 pub async fn decide(s: &AppState, subject: &Subject) -> Result<(Decision, String), StoreError> {
+    let generation = s.store.evidence_generation().await?;
+    decide_at(s, subject, generation).await
+}
+
+/// [`decide`] with the evidence generation the caller has read already.
+pub async fn decide_at(
+    s: &AppState,
+    subject: &Subject,
+    generation: i64,
+) -> Result<(Decision, String), StoreError> {
     let store = &s.store;
     let engine = &s.engine;
     let now = now_ms();
-    let generation = store.evidence_generation().await?;
     let key = CacheKey {
         bundle: engine.bundle_digest().to_owned(),
         environment: subject.environment.clone(),

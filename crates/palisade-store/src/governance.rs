@@ -663,6 +663,8 @@ impl Store {
         .bind(application_id)
         .execute(self.pool())
         .await?;
+        // Admission reads the mapping under the evidence generation.
+        crate::bump_counter(self.pool(), crate::EVIDENCE_GENERATION).await?;
         Ok(())
     }
 

@@ -204,7 +204,8 @@ impl Store {
 pub(crate) const ADVISORY_GENERATION: &str = "advisory_generation";
 /// The `meta` counter bumped by every change to what a policy decision
 /// reads about an artifact: SBOMs and names, findings and their triage or
-/// priority, scanner results, EPSS and KEV, attestations and exceptions.
+/// priority, scanner results, EPSS and KEV, attestations and exceptions,
+/// environments and namespace mappings.
 pub(crate) const EVIDENCE_GENERATION: &str = "evidence_generation";
 
 /// Bumps a generation counter of the `meta` table, inside the writer's

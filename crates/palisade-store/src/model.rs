@@ -334,6 +334,7 @@ impl Store {
         .bind(now_ms())
         .execute(self.pool())
         .await?;
+        crate::bump_counter(self.pool(), crate::EVIDENCE_GENERATION).await?;
         self.environment_by_name(name)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("environment {name:?}")))

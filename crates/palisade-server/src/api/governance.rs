@@ -609,17 +609,10 @@ async fn admit(
                 .map(str::to_owned)
         })
         .unwrap_or_else(|| "default".to_owned());
-    let mapping = s.store.namespace_mapping(&p.cluster, &namespace).await?;
-    let environments = s.store.list_environments().await?;
-    let (environment, application_id) = match &mapping {
-        Some((env_id, app_id)) => (
-            environments
-                .iter()
-                .find(|e| &e.id == env_id)
-                .map(|e| e.name.clone())
-                .unwrap_or_default(),
-            Some(app_id.clone()),
-        ),
+    let generation = s.store.evidence_generation().await?;
+    let mapping = decide::namespace_environment(s, generation, &p.cluster, &namespace).await?;
+    let (environment, application_id) = match mapping {
+        Some((environment, app_id)) => (environment, Some(app_id)),
         None => match &p.environment {
             Some(e) => (e.clone(), None),
             None => {
@@ -667,7 +660,7 @@ async fn admit(
             team_id: registered.as_ref().map(|w| w.team_id.clone()),
             source: "admission".to_owned(),
         };
-        let (d, id) = decide::decide(s, &subject).await?;
+        let (d, id) = decide::decide_at(s, &subject, generation).await?;
         crate::evidence::request_fetch(s, &c.image, &d.artifact.digest).await;
         let reasons = decide::reasons(&d);
         match d.outcome {
