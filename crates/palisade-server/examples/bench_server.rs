@@ -10,6 +10,8 @@
 //!
 //! Usage: bench_server [--artifacts N] [--clients C] [--reviews R] [--rate PER_S]
 //!        [--postgres ADMIN_URL] [--corpus DIR]
+//! `BENCH_SKIP_SQLITE=1` runs only PostgreSQL; the server's warnings and
+//! errors go to stderr (`RUST_LOG` to change).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -362,11 +364,20 @@ fn admission(
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let a = args();
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
     let store = palisade_store::Store::open(&url).await.unwrap();
-    run("sqlite", store.clone(), &a).await;
+    if std::env::var_os("BENCH_SKIP_SQLITE").is_none() {
+        run("sqlite", store.clone(), &a).await;
+    }
     store.close().await;
     if let Some(admin) = &a.postgres {
         use sqlx::Connection;
