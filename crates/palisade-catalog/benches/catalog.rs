@@ -8,7 +8,7 @@
 //! layers are streamed (see `bench/catalog/README.md` for a peak-RSS check).
 //!
 //! The `lockfile-10k-cpu` group repeats the lockfile benches measuring the
-//! thread's CPU time instead of wall time (see `support/cputime.rs`).
+//! thread's CPU time instead of wall time (see `palisade-sbom/benches/support/cputime.rs`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -20,7 +20,8 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use palisade_catalog::lockfile::{self, LockfileKind};
 use palisade_catalog::{CatalogOptions, Limits, catalog_path};
 
-#[path = "support/cputime.rs"]
+// One implementation, shared with the SBOM bench.
+#[path = "../../palisade-sbom/benches/support/cputime.rs"]
 mod cputime;
 #[path = "support/synth.rs"]
 mod synth;

@@ -9,9 +9,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Running, call, call_raw, start_with};
+use common::{Running, call, call_raw, start_with, start_working};
 use palisade_server::AppState;
-use palisade_server::worker::WorkerOptions;
 use palisade_store::test_support;
 use palisade_store::tokens::Role;
 use serde_json::{Value, json};
@@ -59,15 +58,7 @@ async fn org(store: palisade_store::Store) -> Org {
             .await
             .unwrap();
     }
-    let srv = start_with(
-        state,
-        Some(WorkerOptions {
-            workers: 1,
-            sweep_every: Duration::from_secs(3600),
-            ..WorkerOptions::default()
-        }),
-    )
-    .await;
+    let srv = start_working(state).await;
     Org { srv }
 }
 

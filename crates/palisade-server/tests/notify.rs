@@ -11,10 +11,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{call, call_raw, start_with};
+use common::{call, call_raw, start_working};
 use palisade_notify::test_support::{Received, Receiver};
 use palisade_server::AppState;
-use palisade_server::worker::WorkerOptions;
 use palisade_store::test_support;
 use palisade_store::tokens::Role;
 use serde_json::{Value, json};
@@ -74,15 +73,7 @@ async fn finding_new_is_delivered_signed_and_fixes_trigger_one_rebuild() {
         ] {
             store.insert_token(name, role, None, secret).await.unwrap();
         }
-        let srv = start_with(
-            state,
-            Some(WorkerOptions {
-                workers: 1,
-                sweep_every: Duration::from_secs(3600),
-                ..WorkerOptions::default()
-            }),
-        )
-        .await;
+        let srv = start_working(state).await;
         let rx = Receiver::start(Vec::new());
 
         // Settings: look for events every second.

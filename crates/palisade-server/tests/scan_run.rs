@@ -11,9 +11,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{call, start_with};
+use common::{call, start_working};
 use palisade_server::AppState;
-use palisade_server::worker::WorkerOptions;
 use palisade_store::test_support;
 use palisade_store::tokens::Role;
 use serde_json::{Value, json};
@@ -67,15 +66,7 @@ async fn a_queued_scan_runs_the_script_scanner_and_imports_its_findings() {
         }
         let mut state = AppState::new(store.clone()).unwrap();
         state.scanners = Some(Arc::new(config.clone()));
-        let srv = start_with(
-            state,
-            Some(WorkerOptions {
-                workers: 1,
-                sweep_every: Duration::from_secs(3600),
-                ..WorkerOptions::default()
-            }),
-        )
-        .await;
+        let srv = start_working(state).await;
         let target = project.path().display().to_string();
 
         // Who may, and what is refused.

@@ -21,6 +21,20 @@ pub async fn start(store: palisade_store::Store) -> Running {
     start_with(AppState::new(store).unwrap(), None).await
 }
 
+/// A server over `state` with one background worker and no periodic sweep
+/// during the test.
+pub async fn start_working(state: AppState) -> Running {
+    start_with(
+        state,
+        Some(WorkerOptions {
+            workers: 1,
+            sweep_every: Duration::from_secs(3600),
+            ..WorkerOptions::default()
+        }),
+    )
+    .await
+}
+
 /// A server over `state`, with workers when given.
 pub async fn start_with(state: AppState, workers: Option<WorkerOptions>) -> Running {
     let listener = bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
