@@ -7,8 +7,12 @@
 #![cfg(feature = "policy")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::palisade_in as palisade;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 const DIGEST: &str = "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 
@@ -20,15 +24,6 @@ const FINDINGS: &str = r#"{"findings": [{"id": "CVE-2099-0001", "aliases": ["GHS
 
 fn policies() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../palisade-policy/policies")
-}
-
-fn palisade(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 fn text(out: &Output) -> String {

@@ -5,31 +5,14 @@
 #![cfg(all(feature = "advisory", feature = "sbom", feature = "catalog"))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-const ADVISORY: &str = r#"{"id": "PAL-TEST-0001", "modified": "2026-11-01T00:00:00Z", "aliases": ["CVE-2099-0001"],
-  "summary": "test advisory", "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
-  "affected": [{"package": {"ecosystem": "npm", "name": "lodash"},
-    "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "4.17.21"}]}]}]}"#;
+use common::{ADVISORY, LOCKFILE, palisade_in as palisade};
 
-const LOCKFILE: &str = r#"{"name": "shop", "version": "1.0.0", "lockfileVersion": 3, "requires": true,
-  "packages": {
-    "": {"name": "shop", "version": "1.0.0", "dependencies": {"lodash": "^4.17.0"}},
-    "node_modules/lodash": {"version": "4.17.15", "resolved": "https://registry.example/lodash/-/lodash-4.17.15.tgz"}
-  }}"#;
+use std::process::Output;
 
 const SBOM: &str = r#"{"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
   "components": [{"type": "library", "bom-ref": "l", "name": "lodash", "version": "4.17.15", "purl": "pkg:npm/lodash@4.17.15"}]}"#;
-
-fn palisade(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 fn ids(out: &Output) -> Vec<String> {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout)

@@ -6,22 +6,15 @@
 #![cfg(all(feature = "advisory", feature = "catalog", feature = "findings", unix))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::{ADVISORY, LOCKFILE};
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
-
-const ADVISORY: &str = r#"{"id": "PAL-TEST-0001", "modified": "2026-11-01T00:00:00Z", "aliases": ["CVE-2099-0001"],
-  "summary": "test advisory", "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
-  "affected": [{"package": {"ecosystem": "npm", "name": "lodash"},
-    "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "4.17.21"}]}]}]}"#;
-
-const LOCKFILE: &str = r#"{"name": "shop", "version": "1.0.0", "lockfileVersion": 3, "requires": true,
-  "packages": {
-    "": {"name": "shop", "version": "1.0.0", "dependencies": {"lodash": "^4.17.0"}},
-    "node_modules/lodash": {"version": "4.17.15", "resolved": "https://registry.example/lodash/-/lodash-4.17.15.tgz"}
-  }}"#;
 
 const SARIF: &str = r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"testscan","version":"1.0"}},
 "results":[{"ruleId":"R1","level":"warning","message":{"text":"something"},"locations":[{"physicalLocation":{"artifactLocation":{"uri":"src/a.js"},"region":{"startLine":3}}}]}]}]}"#;
@@ -104,12 +97,7 @@ timeout = "1s"
     }
 
     fn palisade(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_palisade"))
-            .arg("--data-dir")
-            .arg(self.data.path())
-            .args(args)
-            .output()
-            .unwrap()
+        common::palisade_in(self.data.path(), args)
     }
 
     fn scan(&self, extra: &[&str]) -> Output {
