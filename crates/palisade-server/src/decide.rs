@@ -260,6 +260,9 @@ pub fn reasons(d: &Decision) -> Vec<String> {
 #[derive(Debug, Default)]
 pub struct DecisionCache {
     inner: std::sync::Mutex<CacheInner>,
+    /// Artifacts known to the store. Artifacts are never deleted, so a
+    /// digest once known stays known whatever the generation.
+    known: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 #[derive(Debug, Default)]
@@ -293,6 +296,26 @@ impl DecisionCache {
     /// At most this many decisions are kept (the oldest generation's are
     /// dropped together when it is exceeded).
     const CAPACITY: usize = 50_000;
+
+    /// Whether `digest` was seen in the store before (see [`Self::remember_known`]).
+    pub fn is_known(&self, digest: &str) -> bool {
+        self.known
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains(digest)
+    }
+
+    /// Remembers that the store knows `digest`.
+    pub fn remember_known(&self, digest: &str) {
+        let mut known = self
+            .known
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if known.len() >= Self::CAPACITY {
+            known.clear();
+        }
+        known.insert(digest.to_owned());
+    }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, CacheInner> {
         // A poisoned lock only means another request panicked while holding

@@ -185,10 +185,17 @@ pub async fn request_fetch(s: &AppState, image: &str, digest: &str) {
         return;
     }
     if !digest.is_empty() {
-        let pinned = image.contains('@');
-        let known = s.store.artifact_name(digest).await.ok().flatten().is_some();
-        if !pinned || known {
+        // A tag resolved from the store: the artifact is known.
+        if !image.contains('@') || s.decisions.is_known(digest) {
             return;
+        }
+        match s.store.artifact_name(digest).await {
+            Ok(Some(_)) => {
+                s.decisions.remember_known(digest);
+                return;
+            }
+            Ok(None) => {}
+            Err(_) => return,
         }
     }
     let payload = match serde_json::to_string(&FetchPayload {
