@@ -880,12 +880,15 @@ fn prepare(
 fn rego_input<T: Serialize>(prepared: &T) -> Result<(regorus::Value, String)> {
     let value = crate::to_rego::to_value(prepared)
         .map_err(|e| PolicyError::Input(format!("cannot convert the input: {e}")))?;
-    let canonical = match crate::canonical::to_vec(&value) {
-        Some(bytes) => bytes,
-        None => serde_json_canonicalizer::to_vec(prepared)
-            .map_err(|e| PolicyError::Input(format!("cannot canonicalise: {e}")))?,
+    let sha256 = match crate::canonical::sha256(&value) {
+        Some(sha256) => sha256,
+        None => Sha256::digest(
+            serde_json_canonicalizer::to_vec(prepared)
+                .map_err(|e| PolicyError::Input(format!("cannot canonicalise: {e}")))?,
+        )
+        .into(),
     };
-    let digest = format!("sha256:{}", hex::encode(Sha256::digest(&canonical)));
+    let digest = format!("sha256:{}", hex::encode(sha256));
     Ok((value, digest))
 }
 

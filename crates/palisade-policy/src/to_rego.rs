@@ -11,6 +11,13 @@
 //! the tests check that on the scenario inputs and on random documents.
 //! Struct field names are `'static` and shared through a per-thread cache,
 //! as regorus's parser interns object keys.
+//!
+//! A struct becomes an object through the template of its shape (its field
+//! names in order, also cached per thread): a compact object with those
+//! keys, sorted, which is cloned (one allocation) and filled in. Building
+//! each object as a `BTreeMap` and converting it to regorus's compact form
+//! cost about a fifth more per conversion. Empty sequences share one empty
+//! array.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -18,6 +25,7 @@ use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use regorus::Value;
+use regorus::value::Object;
 use serde::ser::{self, Serialize};
 
 /// Why a value could not be converted.
@@ -66,16 +74,54 @@ impl Hasher for AddressHasher {
 
 type KeyCache = HashMap<(usize, usize), Value, BuildHasherDefault<AddressHasher>>;
 
-thread_local! {
-    static KEYS: RefCell<KeyCache> = RefCell::new(KeyCache::default());
+/// The shape of a struct as serialised (its field names in serialisation
+/// order, by address and length), and an object with those keys and null
+/// values, stored compactly (sorted), which each struct of that shape clones
+/// and fills in. This builds an object with one allocation for its entries
+/// instead of a `BTreeMap` (one node per eleven entries, searched on every
+/// insert) converted afterwards into the same sorted entries.
+struct Template {
+    names: Box<[(usize, usize)]>,
+    /// The keys in serialisation order.
+    keys: Box<[Value]>,
+    object: Object,
 }
 
-/// The cache of field names, borrowed once per conversion.
-type Keys<'k> = &'k RefCell<KeyCache>;
+/// What one thread keeps between conversions: shared key strings and struct
+/// shapes (both derived from the `'static` field names of the types
+/// converted, never from the values), and scratch buffers.
+struct Caches {
+    keys: KeyCache,
+    templates: HashMap<u64, Vec<Template>, BuildHasherDefault<AddressHasher>>,
+    /// Emptied field buffers, reused by the next structs.
+    buffers: Vec<Vec<(&'static str, Value)>>,
+    /// The empty array, shared by every empty sequence (values are
+    /// immutable and reference counted).
+    empty_array: Value,
+}
+
+impl Default for Caches {
+    fn default() -> Self {
+        Self {
+            keys: KeyCache::default(),
+            templates: HashMap::default(),
+            buffers: Vec::new(),
+            empty_array: Value::from(Vec::new()),
+        }
+    }
+}
+
+thread_local! {
+    static CACHES: RefCell<Caches> = RefCell::new(Caches::default());
+}
+
+/// The caches, borrowed once per conversion.
+type Keys<'k> = &'k RefCell<Caches>;
 
 /// A field name as a shared regorus string.
 fn key(keys: Keys<'_>, name: &'static str) -> Value {
     keys.borrow_mut()
+        .keys
         .entry((name.as_ptr() as usize, name.len()))
         .or_insert_with(|| Value::from(name))
         .clone()
@@ -83,7 +129,7 @@ fn key(keys: Keys<'_>, name: &'static str) -> Value {
 
 /// Converts `value` as serde_json would write it, then regorus parse it.
 pub(crate) fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value> {
-    KEYS.with(|keys| value.serialize(Serializer { keys }))
+    CACHES.with(|keys| value.serialize(Serializer { keys }))
 }
 
 #[derive(Clone, Copy)]
@@ -113,8 +159,8 @@ impl<'k> ser::Serializer for Serializer<'k> {
     type SerializeTupleStruct = Seq<'k>;
     type SerializeTupleVariant = Seq<'k>;
     type SerializeMap = Map<'k>;
-    type SerializeStruct = Map<'k>;
-    type SerializeStructVariant = Map<'k>;
+    type SerializeStruct = Struct<'k>;
+    type SerializeStructVariant = Struct<'k>;
 
     fn serialize_bool(self, v: bool) -> Result<Value> {
         Ok(Value::from(v))
@@ -251,8 +297,8 @@ impl<'k> ser::Serializer for Serializer<'k> {
             variant: None,
         })
     }
-    fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<Map<'k>> {
-        self.serialize_map(None)
+    fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<Struct<'k>> {
+        Ok(Struct::new(self.keys, None))
     }
     fn serialize_struct_variant(
         self,
@@ -260,13 +306,8 @@ impl<'k> ser::Serializer for Serializer<'k> {
         _index: u32,
         variant: &'static str,
         _len: usize,
-    ) -> Result<Map<'k>> {
-        Ok(Map {
-            keys: self.keys,
-            map: BTreeMap::new(),
-            next_key: None,
-            variant: Some(variant),
-        })
+    ) -> Result<Struct<'k>> {
+        Ok(Struct::new(self.keys, Some(variant)))
     }
 }
 
@@ -283,7 +324,11 @@ impl Seq<'_> {
         Ok(())
     }
     fn done(self) -> Value {
-        let array = Value::from(self.items);
+        let array = if self.items.is_empty() {
+            self.keys.borrow().empty_array.clone()
+        } else {
+            Value::from(self.items)
+        };
         match self.variant {
             Some(v) => tagged(self.keys, v, array),
             None => array,
@@ -374,7 +419,101 @@ impl ser::SerializeMap for Map<'_> {
     }
 }
 
-impl ser::SerializeStruct for Map<'_> {
+/// A struct being serialised: its fields in order, turned into an object
+/// through the template of its shape.
+struct Struct<'k> {
+    keys: Keys<'k>,
+    fields: Vec<(&'static str, Value)>,
+    variant: Option<&'static str>,
+}
+
+impl<'k> Struct<'k> {
+    fn new(keys: Keys<'k>, variant: Option<&'static str>) -> Self {
+        let fields = keys.borrow_mut().buffers.pop().unwrap_or_default();
+        Self {
+            keys,
+            fields,
+            variant,
+        }
+    }
+
+    fn push<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) -> Result<()> {
+        let value = value.serialize(Serializer { keys: self.keys })?;
+        self.fields.push((name, value));
+        Ok(())
+    }
+
+    fn done(mut self) -> Value {
+        let mut hash = AddressHasher::default();
+        for (name, _) in &self.fields {
+            hash.write_usize(name.as_ptr() as usize);
+            hash.write_usize(name.len());
+        }
+        let hash = hash.finish();
+        let same = |t: &Template| {
+            t.names.len() == self.fields.len()
+                && t.names
+                    .iter()
+                    .zip(&self.fields)
+                    .all(|(n, (name, _))| *n == (name.as_ptr() as usize, name.len()))
+        };
+        let mut guard = self.keys.borrow_mut();
+        let caches = &mut *guard;
+        let bucket = caches.templates.entry(hash).or_default();
+        let index = match bucket.iter().position(same) {
+            Some(i) => i,
+            None => {
+                let keys: Vec<Value> = self
+                    .fields
+                    .iter()
+                    .map(|(name, _)| {
+                        caches
+                            .keys
+                            .entry((name.as_ptr() as usize, name.len()))
+                            .or_insert_with(|| Value::from(*name))
+                            .clone()
+                    })
+                    .collect();
+                let nulls: BTreeMap<Value, Value> =
+                    keys.iter().map(|k| (k.clone(), Value::Null)).collect();
+                // `Value::from` stores the entries compactly (sorted).
+                let object = match Value::from(nulls) {
+                    Value::Object(o) => Object::clone(&o),
+                    _ => Object::new(),
+                };
+                bucket.push(Template {
+                    names: self
+                        .fields
+                        .iter()
+                        .map(|(name, _)| (name.as_ptr() as usize, name.len()))
+                        .collect(),
+                    keys: keys.into_boxed_slice(),
+                    object,
+                });
+                bucket.len() - 1
+            }
+        };
+        let template = &bucket[index];
+        let mut object = template.object.clone();
+        // A repeated field name is one key: the last value wins, as when
+        // parsing serde_json's text.
+        for ((_, value), key) in self.fields.drain(..).zip(template.keys.iter()) {
+            if let Some(slot) = object.get_mut(key) {
+                *slot = value;
+            }
+        }
+        caches.buffers.push(std::mem::take(&mut self.fields));
+        let variant = self.variant;
+        drop(guard);
+        let object = Value::from(object);
+        match variant {
+            Some(v) => tagged(self.keys, v, object),
+            None => object,
+        }
+    }
+}
+
+impl ser::SerializeStruct for Struct<'_> {
     type Ok = Value;
     type Error = Error;
     fn serialize_field<T: Serialize + ?Sized>(
@@ -382,18 +521,14 @@ impl ser::SerializeStruct for Map<'_> {
         name: &'static str,
         value: &T,
     ) -> Result<()> {
-        self.map.insert(
-            key(self.keys, name),
-            value.serialize(Serializer { keys: self.keys })?,
-        );
-        Ok(())
+        self.push(name, value)
     }
     fn end(self) -> Result<Value> {
         Ok(self.done())
     }
 }
 
-impl ser::SerializeStructVariant for Map<'_> {
+impl ser::SerializeStructVariant for Struct<'_> {
     type Ok = Value;
     type Error = Error;
     fn serialize_field<T: Serialize + ?Sized>(
@@ -401,11 +536,7 @@ impl ser::SerializeStructVariant for Map<'_> {
         name: &'static str,
         value: &T,
     ) -> Result<()> {
-        self.map.insert(
-            key(self.keys, name),
-            value.serialize(Serializer { keys: self.keys })?,
-        );
-        Ok(())
+        self.push(name, value)
     }
     fn end(self) -> Result<Value> {
         Ok(self.done())
