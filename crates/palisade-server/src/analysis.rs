@@ -15,9 +15,14 @@ use palisade_advisory::osv::{Advisory, parse_record, parse_time};
 use palisade_advisory::{Matcher, PackageKey};
 use palisade_inventory::{Component, Inventory};
 use palisade_store::advisories::AdvisoryRow;
-use palisade_store::findings::{ComponentRow, FindingChanges, NewFinding, StoredComponent};
+use palisade_store::findings::{
+    ArtifactFindings, ComponentRow, FindingChanges, NewFinding, Reach, StoredComponent,
+};
+use palisade_store::risk::ArtifactContext;
 use palisade_store::{Store, StoreError};
 use palisade_versions::Ecosystem;
+
+use crate::prioritise::{Feeds, FindingFacts, assess_finding};
 
 /// The package key column: `<OSV ecosystem>/<normalised name>` (release
 /// kept apart, in its own column, and filtered by the matcher).
@@ -70,8 +75,8 @@ pub fn row_of(a: &Advisory) -> Result<AdvisoryRow, String> {
     })
 }
 
-/// Loads the advisories naming any of `keys` into a matcher.
-pub async fn matcher_for_keys(store: &Store, keys: &[String]) -> Result<Matcher, StoreError> {
+/// The stored advisories naming any of `keys`.
+async fn advisories_for_keys(store: &Store, keys: &[String]) -> Result<Vec<Advisory>, StoreError> {
     let records = store.advisories_for_keys(keys).await?;
     let mut advisories = Vec::with_capacity(records.len());
     for (id, json) in records {
@@ -82,7 +87,12 @@ pub async fn matcher_for_keys(store: &Store, keys: &[String]) -> Result<Matcher,
             }
         }
     }
-    Ok(Matcher::new(advisories))
+    Ok(advisories)
+}
+
+/// Loads the advisories naming any of `keys` into a matcher.
+pub async fn matcher_for_keys(store: &Store, keys: &[String]) -> Result<Matcher, StoreError> {
+    Ok(Matcher::new(advisories_for_keys(store, keys).await?))
 }
 
 /// The component key: its purl, else `name@version`.
@@ -210,6 +220,9 @@ pub async fn analyse(
     Ok((rows.into_iter().map(|(r, _)| r).collect(), findings))
 }
 
+/// A component row with its resolved query.
+type Resolved = (ComponentRow, Query);
+
 fn query_of(c: &StoredComponent) -> Option<Query> {
     let key = c.component.package_key.as_deref()?;
     let (eco, name) = key.split_once('/')?;
@@ -218,12 +231,50 @@ fn query_of(c: &StoredComponent) -> Option<Query> {
     Query::new(ecosystem, c.component.release.as_deref(), name, version).ok()
 }
 
+/// Closes the ids of the `changed` advisories under aliasing: every
+/// advisory of `all` and every stored finding sharing an id with the set
+/// brings all its ids into it, until nothing more does.
+async fn alias_closure(
+    store: &Store,
+    all: &[Advisory],
+    changed: &BTreeSet<String>,
+) -> Result<BTreeSet<String>, StoreError> {
+    let mut ids = changed.clone();
+    loop {
+        let before = ids.len();
+        loop {
+            let round = ids.len();
+            for a in all {
+                if ids.contains(&a.id) || a.aliases.iter().any(|x| ids.contains(x)) {
+                    ids.insert(a.id.clone());
+                    ids.extend(a.aliases.iter().cloned());
+                }
+            }
+            if ids.len() == round {
+                break;
+            }
+        }
+        let stored = store.ids_of_findings_named(&ids).await?;
+        ids.extend(stored);
+        if ids.len() == before {
+            return Ok(ids);
+        }
+    }
+}
+
 /// Re-matches every stored component under `keys` (the package keys an
-/// advisory change touched) and reconciles their findings. Returns the
-/// changes and how many artifacts were re-analysed.
+/// advisory change touched) and reconciles their findings, set-based: one
+/// read of the components, one match, and a few multi-row statements per
+/// few thousand findings. When `changed` names the advisories that changed,
+/// only the findings sharing an id with them (closed under aliasing) are
+/// decided again, against exactly the advisories sharing one; otherwise
+/// every finding of those components. New and changed findings are
+/// prioritised as they are stored. Returns the changes and how many
+/// artifacts were re-analysed.
 pub async fn reanalyse_keys(
     store: &Store,
     keys: &BTreeSet<String>,
+    changed: Option<&BTreeSet<String>>,
     reason: &str,
 ) -> Result<(FindingChanges, usize), StoreError> {
     let keys: Vec<String> = keys.iter().cloned().collect();
@@ -231,33 +282,76 @@ pub async fn reanalyse_keys(
     if components.is_empty() {
         return Ok((FindingChanges::default(), 0));
     }
-    let matcher = matcher_for_keys(store, &keys).await?;
-    let mut by_artifact: BTreeMap<&str, Vec<(ComponentRow, Query)>> = BTreeMap::new();
-    let mut scope: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    let all = advisories_for_keys(store, &keys).await?;
+    let closure;
+    let (advisories, reach) = match changed {
+        Some(changed) => {
+            closure = alias_closure(store, &all, changed).await?;
+            let selected: Vec<Advisory> = all
+                .into_iter()
+                .filter(|a| {
+                    closure.contains(&a.id) || a.aliases.iter().any(|x| closure.contains(x))
+                })
+                .collect();
+            (selected, Reach::Ids(&closure))
+        }
+        None => (all, Reach::All),
+    };
+    let matcher = Matcher::new(advisories);
+    let mut parts: BTreeMap<&str, (ArtifactFindings, Vec<Resolved>)> = BTreeMap::new();
     for c in &components {
-        scope
-            .entry(c.artifact_digest.as_str())
-            .or_default()
+        let (part, rows) = parts.entry(c.artifact_digest.as_str()).or_insert_with(|| {
+            (
+                ArtifactFindings {
+                    artifact: c.artifact_digest.clone(),
+                    ..ArtifactFindings::default()
+                },
+                Vec::new(),
+            )
+        });
+        part.component_keys
             .insert(c.component.component_key.clone());
         if let Some(q) = query_of(c) {
-            by_artifact
-                .entry(c.artifact_digest.as_str())
-                .or_default()
-                .push((c.component.clone(), q));
+            rows.push((c.component.clone(), q));
         }
     }
-    let mut changes = FindingChanges::default();
+    let parts: Vec<ArtifactFindings> = parts
+        .into_values()
+        .map(|(mut part, rows)| {
+            part.findings = match_rows(&matcher, &rows);
+            part
+        })
+        .collect();
+
+    // Priorities: where each artifact runs and the feeds of every id
+    // matched, read once.
+    let digests: Vec<String> = parts.iter().map(|p| p.artifact.clone()).collect();
+    let contexts = store.artifact_contexts(&digests).await?;
+    let cves = Feeds::cves(
+        parts
+            .iter()
+            .flat_map(|p| &p.findings)
+            .flat_map(|f| std::iter::once(&f.advisory_id).chain(f.aliases.iter())),
+    );
+    let feeds = Feeds::load(store, &cves).await?;
     let policy = palisade_risk::priority::Policy::default();
-    for (artifact, component_keys) in &scope {
-        let rows = by_artifact.get(artifact).map(Vec::as_slice).unwrap_or(&[]);
-        let findings = match_rows(&matcher, rows);
-        let c = store
-            .reconcile_findings(artifact, component_keys, &findings, "palisade", reason)
-            .await?;
-        if !c.is_empty() {
-            crate::prioritise::prioritise_artifact(store, &policy, artifact).await?;
-        }
-        changes.merge(c);
-    }
-    Ok((changes, scope.len()))
+    let nowhere = ArtifactContext::default();
+    let prioritise = |artifact: &str, nf: &NewFinding, first_seen: i64| {
+        Some(assess_finding(
+            &policy,
+            contexts.get(artifact).unwrap_or(&nowhere),
+            &feeds,
+            &FindingFacts {
+                advisory_id: &nf.advisory_id,
+                aliases: &nf.aliases,
+                vector: nf.vector.as_deref(),
+                severity: &nf.severity,
+                first_seen,
+            },
+        ))
+    };
+    let changes = store
+        .reconcile_artifacts(&parts, reach, "palisade", reason, Some(&prioritise))
+        .await?;
+    Ok((changes, parts.len()))
 }

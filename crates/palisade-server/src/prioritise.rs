@@ -3,7 +3,7 @@
 //! (production, internet-facing). Recomputed when an artifact's findings or
 //! deployments change, and for everything when new EPSS or KEV data arrives.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use palisade_advisory::Rating;
 use palisade_risk::priority::{
@@ -11,7 +11,7 @@ use palisade_risk::priority::{
 };
 use palisade_store::findings::FindingFilter;
 use palisade_store::model::Scope;
-use palisade_store::risk::PriorityUpdate;
+use palisade_store::risk::{ArtifactContext, EpssRow, KevRow, PriorityFields, PriorityUpdate};
 use palisade_store::{Store, StoreError};
 use time::{Date, OffsetDateTime};
 
@@ -35,6 +35,96 @@ pub fn rank_of(score: f64) -> i64 {
     (score * 10.0).round() as i64
 }
 
+/// EPSS scores and KEV listings of a set of ids, read once for many
+/// findings.
+#[derive(Debug, Default)]
+pub struct Feeds {
+    epss: BTreeMap<String, EpssRow>,
+    kev: BTreeMap<String, KevRow>,
+}
+
+impl Feeds {
+    /// The CVEs among `ids`, each once: what [`Feeds::load`] takes.
+    pub fn cves<'a>(ids: impl IntoIterator<Item = &'a String>) -> Vec<String> {
+        ids.into_iter()
+            .filter(|i| i.starts_with("CVE-"))
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    }
+
+    /// The feed entries of `cves` (see [`Feeds::cves`]).
+    pub async fn load(store: &Store, cves: &[String]) -> Result<Feeds, StoreError> {
+        Ok(Feeds {
+            epss: store.epss_for(cves).await?,
+            kev: store.kev_for(cves).await?,
+        })
+    }
+}
+
+/// What the priority of one finding is computed from.
+#[derive(Debug)]
+pub struct FindingFacts<'a> {
+    /// The primary advisory id.
+    pub advisory_id: &'a str,
+    /// Its other ids.
+    pub aliases: &'a [String],
+    /// The CVSS vector, when there is one.
+    pub vector: Option<&'a str>,
+    /// The severity word.
+    pub severity: &'a str,
+    /// First seen, ms.
+    pub first_seen: i64,
+}
+
+/// The priority of one finding of an artifact running in `context`.
+pub fn assess_finding(
+    policy: &Policy,
+    context: &ArtifactContext,
+    feeds: &Feeds,
+    f: &FindingFacts<'_>,
+) -> PriorityFields {
+    let names: Vec<&str> = std::iter::once(f.advisory_id)
+        .chain(f.aliases.iter().map(String::as_str))
+        .collect();
+    let best_epss = names
+        .iter()
+        .filter_map(|n| feeds.epss.get(*n))
+        .max_by(|a, b| a.score.total_cmp(&b.score));
+    let listed = names.iter().find_map(|n| feeds.kev.get(*n));
+    let signals = Signals {
+        cvss: f.vector.and_then(|v| palisade_risk::cvss::score(v).ok()),
+        rating: Rating::from_word(f.severity),
+        epss: best_epss.map(|e| EpssSignal {
+            cve: e.cve.clone(),
+            epss: e.score,
+            percentile: e.percentile,
+        }),
+        kev: listed.and_then(|k| {
+            Some(KevSignal {
+                cve: k.cve.clone(),
+                date_added: parse_date(&k.date_added)?,
+                due_date: k.due_date.as_deref().and_then(parse_date),
+                ransomware: k.ransomware,
+            })
+        }),
+        runtime: RuntimeContext {
+            production: Some(context.production),
+            internet_facing: Some(context.internet_facing),
+            loaded_at_runtime: None,
+        },
+        first_seen: date(f.first_seen),
+    };
+    let a = assess(&signals, policy);
+    PriorityFields {
+        rank: rank_of(a.score),
+        priority: a.priority.as_str().to_owned(),
+        due_at: a.due.map(date_ms),
+        factors: serde_json::to_value(&a.factors).unwrap_or(serde_json::Value::Null),
+    }
+}
+
 /// Recomputes the priority of every finding of `digest`. Returns how many
 /// were updated.
 pub async fn prioritise_artifact(
@@ -43,11 +133,6 @@ pub async fn prioritise_artifact(
     digest: &str,
 ) -> Result<usize, StoreError> {
     let context = store.artifact_context(digest).await?;
-    let runtime = RuntimeContext {
-        production: Some(context.production),
-        internet_facing: Some(context.internet_facing),
-        loaded_at_runtime: None,
-    };
     let filter = FindingFilter {
         artifact: Some(digest.to_owned()),
         states: vec!["all".to_owned()],
@@ -65,56 +150,30 @@ pub async fn prioritise_artifact(
             None => break,
         }
     }
-    let ids: Vec<String> = findings
-        .iter()
-        .flat_map(|f| std::iter::once(f.advisory_id.clone()).chain(f.aliases.iter().cloned()))
-        .filter(|i| i.starts_with("CVE-"))
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let epss = store.epss_for(&ids).await?;
-    let kev = store.kev_for(&ids).await?;
-    let mut updates = Vec::with_capacity(findings.len());
-    for f in &findings {
-        let names: Vec<&String> = std::iter::once(&f.advisory_id)
-            .chain(f.aliases.iter())
-            .collect();
-        let best_epss = names
+    let cves = Feeds::cves(
+        findings
             .iter()
-            .filter_map(|n| epss.get(*n))
-            .max_by(|a, b| a.score.total_cmp(&b.score));
-        let listed = names.iter().find_map(|n| kev.get(*n));
-        let signals = Signals {
-            cvss: f
-                .vector
-                .as_deref()
-                .and_then(|v| palisade_risk::cvss::score(v).ok()),
-            rating: Rating::from_word(&f.severity),
-            epss: best_epss.map(|e| EpssSignal {
-                cve: e.cve.clone(),
-                epss: e.score,
-                percentile: e.percentile,
-            }),
-            kev: listed.and_then(|k| {
-                Some(KevSignal {
-                    cve: k.cve.clone(),
-                    date_added: parse_date(&k.date_added)?,
-                    due_date: k.due_date.as_deref().and_then(parse_date),
-                    ransomware: k.ransomware,
-                })
-            }),
-            runtime,
-            first_seen: date(f.first_seen),
-        };
-        let a = assess(&signals, policy);
-        updates.push(PriorityUpdate {
+            .flat_map(|f| std::iter::once(&f.advisory_id).chain(f.aliases.iter())),
+    );
+    let feeds = Feeds::load(store, &cves).await?;
+    let updates: Vec<PriorityUpdate> = findings
+        .iter()
+        .map(|f| PriorityUpdate {
             finding_id: f.id.clone(),
-            rank: rank_of(a.score),
-            priority: a.priority.as_str().to_owned(),
-            due_at: a.due.map(date_ms),
-            factors: serde_json::to_value(&a.factors).unwrap_or(serde_json::Value::Null),
-        });
-    }
+            fields: assess_finding(
+                policy,
+                &context,
+                &feeds,
+                &FindingFacts {
+                    advisory_id: &f.advisory_id,
+                    aliases: &f.aliases,
+                    vector: f.vector.as_deref(),
+                    severity: &f.severity,
+                    first_seen: f.first_seen,
+                },
+            ),
+        })
+        .collect();
     store.set_priorities(&updates).await?;
     Ok(updates.len())
 }

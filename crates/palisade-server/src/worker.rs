@@ -36,6 +36,10 @@ pub const POLL: Duration = Duration::from_millis(250);
 #[derive(Deserialize)]
 struct ReanalysePayload {
     keys: BTreeSet<String>,
+    /// The advisories that changed (absent in jobs queued by older
+    /// versions: then every finding of the packages is decided again).
+    #[serde(default)]
+    advisories: Option<BTreeSet<String>>,
     #[serde(default)]
     reason: Option<String>,
 }
@@ -49,9 +53,10 @@ pub async fn run_job(state: &AppState, job: &Job) -> Result<serde_json::Value, S
             let reason = p
                 .reason
                 .unwrap_or_else(|| "no longer affected according to the current advisories".into());
-            let (changes, artifacts) = analysis::reanalyse_keys(&state.store, &p.keys, &reason)
-                .await
-                .map_err(|e| e.to_string())?;
+            let (changes, artifacts) =
+                analysis::reanalyse_keys(&state.store, &p.keys, p.advisories.as_ref(), &reason)
+                    .await
+                    .map_err(|e| e.to_string())?;
             Ok(serde_json::json!({
                 "artifacts": artifacts,
                 "new": changes.new.len() + changes.reopened.len(),

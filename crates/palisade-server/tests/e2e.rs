@@ -579,6 +579,97 @@ async fn sboms_advisories_findings_triage_and_blast_radius() {
     }
 }
 
+/// Re-analysis after an advisory changes decides again exactly the findings
+/// sharing an id with it, closed under aliasing: a twin record (another id
+/// naming the same CVE) joins the stored finding instead of duplicating it;
+/// narrowing one twin keeps the finding while the other still matches; a
+/// finding is resolved only when no twin matches any more; and a finding of
+/// an unrelated advisory on the same package is left alone throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn advisory_twins_reanalyse_together() {
+    for db in test_support::all().await {
+        let o = org(db.store.clone()).await;
+        let (s, b) = upload(&o, WEB, SBOM).await;
+        assert_eq!(s, 201, "{b}");
+        let import = |doc: Value| {
+            let url = o.srv.url("/api/v1/advisories");
+            async move {
+                let (s, b) = call("POST", url, Some(SEC), Some(doc)).await;
+                assert_eq!(s, 200, "{b}");
+                (
+                    b["new_findings"].as_u64().unwrap(),
+                    b["changed_findings"].as_u64().unwrap(),
+                    b["resolved_findings"].as_u64().unwrap(),
+                )
+            }
+        };
+        let findings = |advisory: &str| {
+            let url = o.srv.url(&format!(
+                "/api/v1/findings?artifact={WEB}&advisory={advisory}&state=all"
+            ));
+            async move {
+                let (s, b) = call("GET", url, Some(SEC), None).await;
+                assert_eq!(s, 200, "{b}");
+                b["items"].as_array().unwrap().clone()
+            }
+        };
+        let lodash: Value = serde_json::from_str(ADV_LODASH).unwrap();
+        let mut other = json!({"id": "PAL-TEST-0099", "modified": "2026-11-01T00:00:00Z",
+            "summary": "another lodash advisory",
+            "affected": [{"package": {"ecosystem": "npm", "name": "lodash"},
+                "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "4.17.21"}]}]}]});
+        assert_eq!(import(other.clone()).await, (1, 0, 0));
+        assert_eq!(import(lodash.clone()).await, (1, 0, 0));
+
+        // The twin names the same CVE: the finding learns its id.
+        let mut twin = lodash.clone();
+        twin["id"] = json!("GHSA-test-twin-0001");
+        assert_eq!(import(twin.clone()).await, (0, 1, 0));
+        let f = findings("GHSA-test-twin-0001").await;
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0]["advisory_id"], "PAL-TEST-0001");
+        assert_eq!(findings("CVE-2099-0001").await.len(), 1);
+
+        // One twin narrows its range: the other still matches.
+        let mut narrowed = lodash.clone();
+        narrowed["modified"] = json!("2026-11-10T00:00:00Z");
+        narrowed["affected"][0]["ranges"][0]["events"][1]["fixed"] = json!("4.17.10");
+        let (new, _, resolved) = import(narrowed).await;
+        assert_eq!((new, resolved), (0, 0));
+        let f = findings("CVE-2099-0001").await;
+        assert_eq!(
+            (f.len(), f[0]["state"].as_str()),
+            (1, Some("open")),
+            "{f:?}"
+        );
+
+        // The other twin is withdrawn: now nothing matches.
+        twin["modified"] = json!("2026-11-11T00:00:00Z");
+        twin["withdrawn"] = json!("2026-11-11T00:00:00Z");
+        assert_eq!(import(twin).await, (0, 0, 1));
+        let f = findings("CVE-2099-0001").await;
+        assert_eq!(f[0]["state"], "resolved", "{f:?}");
+        // The unrelated advisory's finding never moved.
+        let f = findings("PAL-TEST-0099").await;
+        assert_eq!(
+            (f.len(), f[0]["state"].as_str()),
+            (1, Some("open")),
+            "{f:?}"
+        );
+        // Re-importing it unchanged re-analyses nothing.
+        other["summary"] = json!("another lodash advisory");
+        let (s, b) = call(
+            "POST",
+            o.srv.url("/api/v1/advisories"),
+            Some(SEC),
+            Some(other),
+        )
+        .await;
+        assert_eq!((s, b["unchanged"].as_u64()), (200, Some(1)), "{b}");
+        db.finish().await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exceptions_need_a_second_person_and_admission_decides_from_the_store() {
     for db in test_support::all().await {

@@ -77,7 +77,7 @@ impl Store {
         rows: &[AdvisoryRow],
     ) -> Result<AdvisoryUpsert, StoreError> {
         let mut out = AdvisoryUpsert::default();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let now = now_ms();
         for chunk in rows.chunks(CHUNK) {
             let mut q = Sql::new("SELECT id, modified FROM advisories WHERE id IN ");
@@ -176,6 +176,7 @@ impl Store {
             let id = crate::new_id();
             let payload = serde_json::json!({
                 "keys": out.touched_keys,
+                "advisories": out.changed_ids,
                 "reason": "no longer affected according to the current advisories",
             });
             sqlx::query(

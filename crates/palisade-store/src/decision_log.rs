@@ -27,7 +27,7 @@ pub(crate) struct Pending {
 pub(crate) type Writer = mpsc::UnboundedSender<Pending>;
 
 /// Starts the writer task of `pool` on the current runtime.
-pub(crate) fn spawn(pool: sqlx::AnyPool) -> Writer {
+pub(crate) fn spawn(pool: sqlx::AnyPool, backend: crate::Backend) -> Writer {
     let (tx, mut rx) = mpsc::unbounded_channel::<Pending>();
     tokio::spawn(async move {
         while let Some(first) = rx.recv().await {
@@ -39,7 +39,7 @@ pub(crate) fn spawn(pool: sqlx::AnyPool) -> Writer {
                 }
             }
             let rows: Vec<&DecisionRow> = batch.iter().map(|p| &p.row).collect();
-            if write(&pool, &rows).await.is_ok() {
+            if write(&pool, backend, &rows).await.is_ok() {
                 for p in batch {
                     let _ = p.done.send(Ok(()));
                 }
@@ -48,7 +48,7 @@ pub(crate) fn spawn(pool: sqlx::AnyPool) -> Writer {
             // One bad row must not fail the others: each on its own, with
             // its own error.
             for p in batch {
-                let result = write(&pool, &[&p.row]).await;
+                let result = write(&pool, backend, &[&p.row]).await;
                 let _ = p.done.send(result);
             }
         }
@@ -59,8 +59,12 @@ pub(crate) fn spawn(pool: sqlx::AnyPool) -> Writer {
 /// Writes `rows` and their `decision.deny` events in one transaction.
 /// Idempotent by decision id, so that a caller whose writer vanished
 /// mid-batch can write its row again.
-pub(crate) async fn write(pool: &sqlx::AnyPool, rows: &[&DecisionRow]) -> Result<(), StoreError> {
-    let mut tx = pool.begin().await?;
+pub(crate) async fn write(
+    pool: &sqlx::AnyPool,
+    backend: crate::Backend,
+    rows: &[&DecisionRow],
+) -> Result<(), StoreError> {
+    let mut tx = crate::begin_write(pool, backend).await?;
     for d in rows {
         let reasons = serde_json::to_string(&d.reasons).unwrap_or_else(|_| "[]".to_owned());
         let inserted = sqlx::query(

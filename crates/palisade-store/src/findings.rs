@@ -2,7 +2,7 @@
 //!
 //! The store does not match: the caller matches components against
 //! advisories and hands over the findings of a *scope* (an artifact and a
-//! set of its components). [`Store::reconcile_findings`] then makes the
+//! set of its components). [`Store::reconcile_artifacts`] then makes the
 //! stored findings of that scope equal to the given ones: new findings are
 //! inserted, known ones updated (a finding is known when it shares a
 //! component and any id or alias with a stored one, so that a CVE record
@@ -17,7 +17,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::model::{Page, Scope};
-use crate::sql::{CHUNK, Sql};
+use crate::sql::{CHUNK, Sql, Val, batched_values};
 use crate::{Store, StoreError, new_id, now_ms};
 
 /// Triage states a person may set.
@@ -100,6 +100,43 @@ pub struct NewFinding {
     #[serde(default)]
     pub vector: Option<String>,
 }
+
+/// One artifact's part of a reconciliation: the components whose findings
+/// are decided again, and what matching finds for them now.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ArtifactFindings {
+    /// The artifact's digest.
+    pub artifact: String,
+    /// The components (keys) in scope.
+    pub component_keys: BTreeSet<String>,
+    /// Their findings as matched now.
+    pub findings: Vec<NewFinding>,
+}
+
+/// Which stored findings of the components in scope a reconciliation
+/// decides again.
+#[derive(Clone, Copy, Debug)]
+pub enum Reach<'a> {
+    /// All of them: the findings given are everything matched for the
+    /// components (an SBOM upload, a full re-match).
+    All,
+    /// Those known by one of these ids: after advisories changed, their ids
+    /// closed under aliasing (every advisory and stored finding sharing an
+    /// id with the set has all its ids in it), and the findings given are
+    /// the matches of exactly the advisories known by one of them. Nothing
+    /// outside the set can have changed.
+    Ids(&'a BTreeSet<String>),
+}
+
+/// Computes the priority of a finding about to be stored: the artifact, the
+/// finding and when it was first seen (ms). The store knows nothing of the
+/// priority model; the caller does.
+pub type Prioritiser<'a> =
+    &'a (dyn Fn(&str, &NewFinding, i64) -> Option<crate::risk::PriorityFields> + Send + Sync);
+
+/// At most this many findings (given plus one per artifact) go into one
+/// transaction of [`Store::reconcile_artifacts`].
+const RECONCILE_BATCH: usize = 5_000;
 
 /// A stored finding.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -422,7 +459,7 @@ impl Store {
     /// either all of it is stored or nothing is. Re-uploading a document
     /// already stored for the artifact changes nothing.
     pub async fn ingest_sbom(&self, ing: &SbomIngest) -> Result<SbomOutcome, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let now = now_ms();
         sqlx::query(
             "INSERT INTO artifacts (digest, name, team_id, created_at) VALUES ($1, $2, $3, $4)
@@ -471,39 +508,47 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let mut seen = BTreeSet::new();
-        let mut stored = 0u64;
-        for c in &ing.components {
-            if !seen.insert(c.component_key.as_str()) {
-                continue;
-            }
-            sqlx::query(
-                "INSERT INTO components (id, sbom_id, artifact_digest, component_key, bom_ref, name, version, purl, package_key, release, match_version, license)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            )
-            .bind(new_id())
-            .bind(&sbom_id)
-            .bind(&ing.artifact_digest)
-            .bind(&c.component_key)
-            .bind(&c.bom_ref)
-            .bind(&c.name)
-            .bind(c.version.as_deref())
-            .bind(c.purl.as_deref())
-            .bind(c.package_key.as_deref())
-            .bind(c.release.as_deref())
-            .bind(c.match_version.as_deref())
-            .bind(c.license.as_deref())
-            .execute(&mut *tx)
-            .await?;
-            stored += 1;
-        }
-        let keys: BTreeSet<String> = seen.into_iter().map(str::to_owned).collect();
+        let rows: Vec<Vec<Val>> = ing
+            .components
+            .iter()
+            .filter(|c| seen.insert(c.component_key.as_str()))
+            .map(|c| {
+                vec![
+                    Val::from(new_id()),
+                    Val::from(sbom_id.as_str()),
+                    Val::from(ing.artifact_digest.as_str()),
+                    Val::from(c.component_key.as_str()),
+                    Val::from(c.bom_ref.as_str()),
+                    Val::from(c.name.as_str()),
+                    Val::from(c.version.as_deref()),
+                    Val::from(c.purl.as_deref()),
+                    Val::from(c.package_key.as_deref()),
+                    Val::from(c.release.as_deref()),
+                    Val::from(c.match_version.as_deref()),
+                    Val::from(c.license.as_deref()),
+                ]
+            })
+            .collect();
+        let stored = rows.len() as u64;
+        batched_values(
+            &mut tx,
+            "INSERT INTO components (id, sbom_id, artifact_digest, component_key, bom_ref, name, version, purl, package_key, release, match_version, license)",
+            "",
+            rows,
+        )
+        .await?;
+        let part = ArtifactFindings {
+            artifact: ing.artifact_digest.clone(),
+            component_keys: seen.into_iter().map(str::to_owned).collect(),
+            findings: ing.findings.clone(),
+        };
         let findings = reconcile(
             &mut tx,
-            &ing.artifact_digest,
-            &keys,
-            &ing.findings,
+            &[&part],
+            Reach::All,
             &ing.actor,
             "no longer matched",
+            None,
         )
         .await?;
         crate::bump_counter(&mut *tx, crate::EVIDENCE_GENERATION).await?;
@@ -516,21 +561,59 @@ impl Store {
         })
     }
 
-    /// Makes the stored findings of `artifact`'s components `component_keys`
-    /// equal to `findings` (see the module documentation), in one
-    /// transaction. `reason` explains resolutions.
-    pub async fn reconcile_findings(
+    /// Reconciles many artifacts at once (re-analysis after advisories
+    /// changed): the stored findings of each part that `reach` covers are
+    /// made equal to the part's findings, in transactions of a few thousand
+    /// findings, each written with a few multi-row statements. New and
+    /// changed findings get their priority from `prioritise` when given.
+    pub async fn reconcile_artifacts(
         &self,
-        artifact: &str,
-        component_keys: &BTreeSet<String>,
-        findings: &[NewFinding],
+        parts: &[ArtifactFindings],
+        reach: Reach<'_>,
         actor: &str,
         reason: &str,
+        prioritise: Option<Prioritiser<'_>>,
     ) -> Result<FindingChanges, StoreError> {
-        let mut tx = self.pool().begin().await?;
-        let out = reconcile(&mut tx, artifact, component_keys, findings, actor, reason).await?;
-        crate::bump_counter(&mut *tx, crate::EVIDENCE_GENERATION).await?;
-        tx.commit().await?;
+        let mut changes = FindingChanges::default();
+        let mut batch: Vec<&ArtifactFindings> = Vec::new();
+        let mut size = 0usize;
+        let mut rest = parts.iter().peekable();
+        while let Some(part) = rest.next() {
+            size += part.findings.len() + 1;
+            batch.push(part);
+            if size < RECONCILE_BATCH && batch.len() < CHUNK && rest.peek().is_some() {
+                continue;
+            }
+            let mut tx = self.begin_write().await?;
+            let c = reconcile(&mut tx, &batch, reach, actor, reason, prioritise).await?;
+            crate::bump_counter(&mut *tx, crate::EVIDENCE_GENERATION).await?;
+            tx.commit().await?;
+            changes.absorb(c);
+            batch.clear();
+            size = 0;
+        }
+        Ok(changes)
+    }
+
+    /// Every id (advisory id or alias) of the stored findings known by one
+    /// of `ids`: one step of closing a set of ids under aliasing.
+    pub async fn ids_of_findings_named(
+        &self,
+        ids: &BTreeSet<String>,
+    ) -> Result<BTreeSet<String>, StoreError> {
+        let ids: Vec<&String> = ids.iter().collect();
+        let mut out = BTreeSet::new();
+        for chunk in ids.chunks(CHUNK) {
+            let mut q = Sql::new(
+                "SELECT DISTINCT b.vuln_id AS id FROM finding_ids a
+                 JOIN finding_ids b ON b.finding_id = a.finding_id WHERE a.vuln_id IN ",
+            );
+            let list = q.in_list(chunk.iter().map(|i| (*i).clone()));
+            q.push(&list);
+            for r in q.fetch_all(self.pool()).await? {
+                out.insert(r.try_get::<String, _>("id")?);
+            }
+        }
         Ok(out)
     }
 
@@ -783,7 +866,7 @@ impl Store {
         } else {
             None
         };
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "UPDATE findings SET state = $2, justification = $3, updated_at = $4 WHERE id = $1",
         )
@@ -979,244 +1062,375 @@ fn all_ids(f: &NewFinding) -> BTreeSet<String> {
     ids
 }
 
-async fn reconcile(
+/// A stored finding as reconciliation sees it: the finding and every id it
+/// is known by.
+type Known = (Finding, BTreeSet<String>);
+
+/// Loads the stored findings of `artifacts` that `reach` lets a
+/// reconciliation decide again, by artifact and component.
+async fn load_known(
     tx: &mut Tx<'_>,
-    artifact: &str,
-    component_keys: &BTreeSet<String>,
-    findings: &[NewFinding],
-    actor: &str,
-    reason: &str,
-) -> Result<FindingChanges, StoreError> {
-    let mut changes = FindingChanges::default();
-    let now = now_ms();
-    // The stored findings of the artifact, with their ids, by component.
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {FINDING_COLUMNS} FROM findings f WHERE f.artifact_digest = $1"
-    )))
-    .bind(artifact)
-    .fetch_all(&mut **tx)
-    .await?;
-    let mut stored: BTreeMap<String, Vec<(Finding, BTreeSet<String>)>> = BTreeMap::new();
+    artifacts: &[&str],
+    reach: Reach<'_>,
+) -> Result<BTreeMap<(String, String), Vec<Known>>, StoreError> {
+    let mut rows = Vec::new();
+    for chunk in artifacts.chunks(CHUNK) {
+        match reach {
+            Reach::All => {
+                let mut q = Sql::new(&format!(
+                    "SELECT {FINDING_COLUMNS} FROM findings f WHERE f.artifact_digest IN "
+                ));
+                let list = q.in_list(chunk.iter().map(|a| (*a).to_owned()));
+                q.push(&list);
+                rows.extend(q.fetch_all_in(&mut **tx).await?);
+            }
+            Reach::Ids(ids) => {
+                let ids: Vec<&String> = ids.iter().collect();
+                for ids in ids.chunks(CHUNK) {
+                    let mut q = Sql::new(&format!(
+                        "SELECT {FINDING_COLUMNS} FROM findings f WHERE f.artifact_digest IN "
+                    ));
+                    let list = q.in_list(chunk.iter().map(|a| (*a).to_owned()));
+                    q.push(&list);
+                    let vulns = q.in_list(ids.iter().map(|i| (*i).clone()));
+                    q.push(&format!(
+                        " AND f.id IN (SELECT finding_id FROM finding_ids WHERE vuln_id IN {vulns})"
+                    ));
+                    rows.extend(q.fetch_all_in(&mut **tx).await?);
+                }
+            }
+        }
+    }
+    let mut known: BTreeMap<(String, String), Vec<Known>> = BTreeMap::new();
+    let mut seen = BTreeSet::new();
     for r in &rows {
         let f = finding_from(r)?;
-        if !component_keys.contains(&f.component_key) {
+        if !seen.insert(f.id.clone()) {
             continue;
         }
         let mut ids: BTreeSet<String> = f.aliases.iter().cloned().collect();
         ids.insert(f.advisory_id.clone());
-        stored
-            .entry(f.component_key.clone())
+        known
+            .entry((f.artifact_digest.clone(), f.component_key.clone()))
             .or_default()
             .push((f, ids));
     }
-    let mut kept: BTreeSet<String> = BTreeSet::new();
-    for nf in findings {
-        if !component_keys.contains(&nf.component_key) {
+    Ok(known)
+}
+
+/// What a reconciliation writes, planned before anything is written.
+#[derive(Default)]
+struct Plan<'a> {
+    /// New findings: id, artifact, the finding, its ids, its priority.
+    inserts: Vec<(String, &'a str, &'a NewFinding, BTreeSet<String>)>,
+    /// Known findings that changed or are matched again.
+    updates: Vec<Update<'a>>,
+    /// Known findings no longer matched.
+    resolves: Vec<&'a Finding>,
+    unchanged: u64,
+}
+
+struct Update<'a> {
+    artifact: &'a str,
+    known: &'a Finding,
+    new: &'a NewFinding,
+    aliases: Vec<String>,
+    sources: Vec<String>,
+    added_ids: Vec<String>,
+    reopen: bool,
+}
+
+/// Plans one artifact's reconciliation (see the module documentation):
+/// pure, so that the rules are one piece of code whatever the batch size.
+fn plan_artifact<'a>(
+    plan: &mut Plan<'a>,
+    part: &'a ArtifactFindings,
+    known: &'a BTreeMap<(String, String), Vec<Known>>,
+) {
+    let artifact = part.artifact.as_str();
+    let stored = |component: &str| known.get(&(artifact.to_owned(), component.to_owned()));
+    let mut kept: BTreeSet<&str> = BTreeSet::new();
+    for nf in &part.findings {
+        if !part.component_keys.contains(&nf.component_key) {
             continue;
         }
         let ids = all_ids(nf);
-        let known = stored.get(&nf.component_key).and_then(|list| {
+        let found = stored(&nf.component_key).and_then(|list| {
             list.iter()
-                .find(|(f, sids)| !kept.contains(&f.id) && !sids.is_disjoint(&ids))
+                .find(|(f, sids)| !kept.contains(f.id.as_str()) && !sids.is_disjoint(&ids))
         });
-        match known {
-            Some((f, sids)) => {
-                kept.insert(f.id.clone());
-                let merged_ids: BTreeSet<String> = sids.union(&ids).cloned().collect();
-                let aliases: Vec<String> = merged_ids
-                    .iter()
-                    .filter(|i| **i != f.advisory_id)
-                    .cloned()
-                    .collect();
-                let mut sources: BTreeSet<String> = f.sources.iter().cloned().collect();
-                sources.extend(nf.sources.iter().cloned());
-                let sources: Vec<String> = sources.into_iter().collect();
-                let changed = f.severity != nf.severity
-                    || f.fix_version != nf.fix_version
-                    || f.fixed_versions != nf.fixed_versions
-                    || f.aliases != aliases
-                    || f.summary != nf.summary
-                    || f.sources != sources
-                    || f.score != nf.score
-                    || f.vector != nf.vector;
-                let reopen = f.state == "resolved";
-                if !changed && !reopen {
-                    changes.unchanged += 1;
-                    continue;
-                }
-                sqlx::query(
-                    "UPDATE findings SET aliases = $2, summary = $3, severity = $4, score = CAST($5 AS DOUBLE PRECISION),
-                     fix_version = $6, fixed_versions = $7, sources = $8, rank = $9, updated_at = $10,
-                     state = CASE WHEN state = 'resolved' THEN 'open' ELSE state END,
-                     resolved_at = NULL, resolution = NULL,
-                     component_version = $11, purl = $12, vector = $13
-                     WHERE id = $1",
-                )
-                .bind(&f.id)
-                .bind(to_json(&aliases))
-                .bind(&nf.summary)
-                .bind(&nf.severity)
-                .bind(crate::sql::real(nf.score))
-                .bind(nf.fix_version.as_deref())
-                .bind(to_json(&nf.fixed_versions))
-                .bind(to_json(&sources))
-                .bind(nf.rank)
-                .bind(now)
-                .bind(nf.component_version.as_deref())
-                .bind(nf.purl.as_deref())
-                .bind(nf.vector.as_deref())
-                .execute(&mut **tx)
-                .await?;
-                for id in merged_ids.difference(sids) {
-                    sqlx::query("INSERT INTO finding_ids (finding_id, vuln_id) VALUES ($1, $2)")
-                        .bind(&f.id)
-                        .bind(id)
-                        .execute(&mut **tx)
-                        .await?;
-                }
-                if reopen {
-                    insert_event(
-                        tx,
-                        &f.id,
-                        now,
-                        actor,
-                        "reopened",
-                        Some("resolved"),
-                        Some("open"),
-                        None,
-                        Some("matched again"),
-                    )
-                    .await?;
-                    notify(
-                        tx,
-                        "finding.reopened",
-                        &f.id,
-                        serde_json::json!({"artifact": artifact, "advisory": f.advisory_id, "component": f.component_key, "severity": nf.severity}),
-                    )
-                    .await?;
-                    changes.reopened.push(f.id.clone());
-                } else {
-                    insert_event(
-                        tx,
-                        &f.id,
-                        now,
-                        actor,
-                        "changed",
-                        Some(&f.state),
-                        Some(&f.state),
-                        None,
-                        Some("advisory details changed"),
-                    )
-                    .await?;
-                    notify(
-                        tx,
-                        "finding.changed",
-                        &f.id,
-                        serde_json::json!({"artifact": artifact, "advisory": f.advisory_id, "component": f.component_key, "severity": nf.severity}),
-                    )
-                    .await?;
-                    changes.changed.push(f.id.clone());
-                }
-            }
-            None => {
-                let id = new_id();
-                let inserted = sqlx::query(
-                    "INSERT INTO findings (id, artifact_digest, component_key, component_name, component_version, purl,
-                        package_key, advisory_id, aliases, summary, severity, score, fix_version, fixed_versions,
-                        sources, state, first_seen, updated_at, rank, vector)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, CAST($12 AS DOUBLE PRECISION), $13, $14, $15, 'open', $16, $16, $17, $18)
-                     ON CONFLICT (artifact_digest, component_key, advisory_id) DO NOTHING",
-                )
-                .bind(&id)
-                .bind(artifact)
-                .bind(&nf.component_key)
-                .bind(&nf.component_name)
-                .bind(nf.component_version.as_deref())
-                .bind(nf.purl.as_deref())
-                .bind(nf.package_key.as_deref())
-                .bind(&nf.advisory_id)
-                .bind(to_json(&nf.aliases))
-                .bind(&nf.summary)
-                .bind(&nf.severity)
-                .bind(crate::sql::real(nf.score))
-                .bind(nf.fix_version.as_deref())
-                .bind(to_json(&nf.fixed_versions))
-                .bind(to_json(&nf.sources))
-                .bind(now)
-                .bind(nf.rank)
-                .bind(nf.vector.as_deref())
-                .execute(&mut **tx)
-                .await?
-                .rows_affected();
-                if inserted == 0 {
-                    // A concurrent writer stored the same finding first.
-                    changes.unchanged += 1;
-                    continue;
-                }
-                for vid in &ids {
-                    sqlx::query("INSERT INTO finding_ids (finding_id, vuln_id) VALUES ($1, $2)")
-                        .bind(&id)
-                        .bind(vid)
-                        .execute(&mut **tx)
-                        .await?;
-                }
-                insert_event(
-                    tx,
-                    &id,
-                    now,
-                    actor,
-                    "detected",
-                    None,
-                    Some("open"),
-                    None,
-                    None,
-                )
-                .await?;
-                notify(
-                    tx,
-                    "finding.new",
-                    &id,
-                    serde_json::json!({"artifact": artifact, "advisory": nf.advisory_id, "aliases": nf.aliases, "component": nf.component_key, "severity": nf.severity, "rank": nf.rank}),
-                )
-                .await?;
-                kept.insert(id.clone());
-                changes.new.push(id);
-            }
-        }
-    }
-    for (f, _) in stored.values().flatten() {
-        if kept.contains(&f.id) || f.state == "resolved" {
+        let Some((f, sids)) = found else {
+            plan.inserts.push((new_id(), artifact, nf, ids));
+            continue;
+        };
+        kept.insert(f.id.as_str());
+        let merged: BTreeSet<String> = sids.union(&ids).cloned().collect();
+        let aliases: Vec<String> = merged
+            .iter()
+            .filter(|i| **i != f.advisory_id)
+            .cloned()
+            .collect();
+        let mut sources: BTreeSet<String> = f.sources.iter().cloned().collect();
+        sources.extend(nf.sources.iter().cloned());
+        let sources: Vec<String> = sources.into_iter().collect();
+        let changed = f.severity != nf.severity
+            || f.fix_version != nf.fix_version
+            || f.fixed_versions != nf.fixed_versions
+            || f.aliases != aliases
+            || f.summary != nf.summary
+            || f.sources != sources
+            || f.score != nf.score
+            || f.vector != nf.vector;
+        let reopen = f.state == "resolved";
+        if !changed && !reopen {
+            plan.unchanged += 1;
             continue;
         }
+        plan.updates.push(Update {
+            artifact,
+            known: f,
+            new: nf,
+            aliases,
+            sources,
+            added_ids: merged.difference(sids).cloned().collect(),
+            reopen,
+        });
+    }
+    for key in &part.component_keys {
+        for (f, _) in stored(key).into_iter().flatten() {
+            if !kept.contains(f.id.as_str()) && f.state != "resolved" {
+                plan.resolves.push(f);
+            }
+        }
+    }
+}
+
+/// Reconciles `parts` inside `tx` (see the module documentation): plans
+/// every artifact, then writes the plan with a few multi-row statements.
+async fn reconcile(
+    tx: &mut Tx<'_>,
+    parts: &[&ArtifactFindings],
+    reach: Reach<'_>,
+    actor: &str,
+    reason: &str,
+    prioritise: Option<Prioritiser<'_>>,
+) -> Result<FindingChanges, StoreError> {
+    let mut changes = FindingChanges::default();
+    let now = now_ms();
+    let artifacts: Vec<&str> = parts.iter().map(|p| p.artifact.as_str()).collect();
+    let known = load_known(tx, &artifacts, reach).await?;
+    let mut plan = Plan::default();
+    for part in parts {
+        plan_artifact(&mut plan, part, &known);
+    }
+    changes.unchanged = plan.unchanged;
+    let priority = |artifact: &str, nf: &NewFinding, first_seen: i64| {
+        prioritise.and_then(|p| p(artifact, nf, first_seen))
+    };
+
+    let mut ids_rows: Vec<Vec<Val>> = Vec::new();
+    let mut event_rows: Vec<Vec<Val>> = Vec::new();
+    let mut notify_rows: Vec<Vec<Val>> = Vec::new();
+    let event = |finding: &str, kind: &str, from: Option<&str>, to: &str, comment: Option<&str>| {
+        vec![
+            Val::from(new_id()),
+            Val::from(finding),
+            Val::from(now),
+            Val::from(actor),
+            Val::from(kind),
+            Val::from(from),
+            Val::from(to),
+            Val::Text(None),
+            Val::from(comment),
+        ]
+    };
+    let notice = |kind: &str, subject: &str, payload: serde_json::Value| {
+        vec![
+            Val::from(new_id()),
+            Val::from(now),
+            Val::from(kind),
+            Val::from(subject),
+            Val::from(payload.to_string()),
+        ]
+    };
+
+    // New findings. `RETURNING` names the rows stored: a row a concurrent
+    // writer stored first is not ours to announce.
+    let insert_rows: Vec<Vec<Val>> = plan
+        .inserts
+        .iter()
+        .map(|(id, artifact, nf, _)| {
+            let p = priority(artifact, nf, now);
+            vec![
+                Val::from(id.as_str()),
+                Val::from(*artifact),
+                Val::from(nf.component_key.as_str()),
+                Val::from(nf.component_name.as_str()),
+                Val::from(nf.component_version.as_deref()),
+                Val::from(nf.purl.as_deref()),
+                Val::from(nf.package_key.as_deref()),
+                Val::from(nf.advisory_id.as_str()),
+                Val::from(to_json(&nf.aliases)),
+                Val::from(nf.summary.as_str()),
+                Val::from(nf.severity.as_str()),
+                Val::Real(nf.score),
+                Val::from(nf.fix_version.as_deref()),
+                Val::from(to_json(&nf.fixed_versions)),
+                Val::from(to_json(&nf.sources)),
+                Val::from("open"),
+                Val::from(now),
+                Val::from(now),
+                Val::from(p.as_ref().map_or(nf.rank, |p| p.rank)),
+                Val::from(nf.vector.as_deref()),
+                Val::from(p.as_ref().map_or("", |p| p.priority.as_str())),
+                Val::from(p.as_ref().and_then(|p| p.due_at)),
+                Val::from(
+                    p.as_ref()
+                        .map_or_else(|| "[]".to_owned(), |p| p.factors.to_string()),
+                ),
+            ]
+        })
+        .collect();
+    let stored: BTreeSet<String> = batched_values(
+        &mut *tx,
+        "INSERT INTO findings (id, artifact_digest, component_key, component_name, component_version, purl,
+            package_key, advisory_id, aliases, summary, severity, score, fix_version, fixed_versions,
+            sources, state, first_seen, updated_at, rank, vector, priority, due_at, factors)",
+        "ON CONFLICT (artifact_digest, component_key, advisory_id) DO NOTHING RETURNING id",
+        insert_rows,
+    )
+    .await?
+    .iter()
+    .map(|r| r.try_get::<String, _>("id"))
+    .collect::<Result<_, _>>()?;
+    for (id, artifact, nf, ids) in &plan.inserts {
+        if !stored.contains(id) {
+            changes.unchanged += 1;
+            continue;
+        }
+        for vid in ids {
+            ids_rows.push(vec![Val::from(id.as_str()), Val::from(vid.as_str())]);
+        }
+        event_rows.push(event(id.as_str(), "detected", None, "open", None));
+        notify_rows.push(notice(
+            "finding.new",
+            id.as_str(),
+            serde_json::json!({"artifact": artifact, "advisory": nf.advisory_id, "aliases": nf.aliases, "component": nf.component_key, "severity": nf.severity, "rank": nf.rank}),
+        ));
+        changes.new.push(id.clone());
+    }
+
+    // Known findings whose details changed, or matched again: rare, one
+    // statement each.
+    for u in &plan.updates {
+        let (f, nf) = (u.known, u.new);
+        let p = priority(u.artifact, nf, f.first_seen);
         sqlx::query(
-            "UPDATE findings SET state = 'resolved', resolved_at = $2, resolution = $3, updated_at = $2 WHERE id = $1",
+            "UPDATE findings SET aliases = $2, summary = $3, severity = $4, score = CAST($5 AS DOUBLE PRECISION),
+             fix_version = $6, fixed_versions = $7, sources = $8, rank = $9, updated_at = $10,
+             state = CASE WHEN state = 'resolved' THEN 'open' ELSE state END,
+             resolved_at = NULL, resolution = NULL,
+             component_version = $11, purl = $12, vector = $13,
+             priority = COALESCE($14, priority), due_at = CASE WHEN $15 = 1 THEN $16 ELSE due_at END,
+             factors = COALESCE($17, factors)
+             WHERE id = $1",
         )
         .bind(&f.id)
+        .bind(to_json(&u.aliases))
+        .bind(&nf.summary)
+        .bind(&nf.severity)
+        .bind(crate::sql::real(nf.score))
+        .bind(nf.fix_version.as_deref())
+        .bind(to_json(&nf.fixed_versions))
+        .bind(to_json(&u.sources))
+        .bind(p.as_ref().map_or(nf.rank, |p| p.rank))
         .bind(now)
-        .bind(reason)
+        .bind(nf.component_version.as_deref())
+        .bind(nf.purl.as_deref())
+        .bind(nf.vector.as_deref())
+        .bind(p.as_ref().map(|p| p.priority.clone()))
+        .bind(i64::from(p.is_some()))
+        .bind(p.as_ref().and_then(|p| p.due_at))
+        .bind(p.as_ref().map(|p| p.factors.to_string()))
         .execute(&mut **tx)
         .await?;
-        insert_event(
-            tx,
-            &f.id,
-            now,
-            actor,
-            "resolved",
-            Some(&f.state),
-            Some("resolved"),
-            None,
-            Some(reason),
-        )
-        .await?;
-        notify(
-            tx,
-            "finding.resolved",
-            &f.id,
-            serde_json::json!({"artifact": artifact, "advisory": f.advisory_id, "component": f.component_key, "reason": reason}),
-        )
-        .await?;
-        changes.resolved.push(f.id.clone());
+        for id in &u.added_ids {
+            ids_rows.push(vec![Val::from(f.id.as_str()), Val::from(id.as_str())]);
+        }
+        let payload = serde_json::json!({"artifact": u.artifact, "advisory": f.advisory_id, "component": f.component_key, "severity": nf.severity});
+        if u.reopen {
+            event_rows.push(event(
+                &f.id,
+                "reopened",
+                Some("resolved"),
+                "open",
+                Some("matched again"),
+            ));
+            notify_rows.push(notice("finding.reopened", &f.id, payload));
+            changes.reopened.push(f.id.clone());
+        } else {
+            event_rows.push(event(
+                &f.id,
+                "changed",
+                Some(f.state.as_str()),
+                &f.state,
+                Some("advisory details changed"),
+            ));
+            notify_rows.push(notice("finding.changed", &f.id, payload));
+            changes.changed.push(f.id.clone());
+        }
     }
+
+    // Known findings no longer matched.
+    for chunk in plan.resolves.chunks(CHUNK) {
+        let mut q = Sql::new("UPDATE findings SET state = 'resolved', resolved_at = ");
+        let at = q.bind_int(now);
+        let why = q.bind_text(reason);
+        let at2 = q.bind_int(now);
+        q.push(&format!(
+            "{at}, resolution = {why}, updated_at = {at2} WHERE id IN "
+        ));
+        let list = q.in_list(chunk.iter().map(|f| f.id.clone()));
+        q.push(&list);
+        q.execute_in(&mut **tx).await?;
+        for f in chunk {
+            event_rows.push(event(
+                &f.id,
+                "resolved",
+                Some(f.state.as_str()),
+                "resolved",
+                Some(reason),
+            ));
+            notify_rows.push(notice(
+                "finding.resolved",
+                &f.id,
+                serde_json::json!({"artifact": f.artifact_digest, "advisory": f.advisory_id, "component": f.component_key, "reason": reason}),
+            ));
+            changes.resolved.push(f.id.clone());
+        }
+    }
+
+    batched_values(
+        &mut *tx,
+        "INSERT INTO finding_ids (finding_id, vuln_id)",
+        "",
+        ids_rows,
+    )
+    .await?;
+    batched_values(
+        &mut *tx,
+        "INSERT INTO finding_events (id, finding_id, at, actor, kind, from_state, to_state, justification, comment)",
+        "",
+        event_rows,
+    )
+    .await?;
+    batched_values(
+        &mut *tx,
+        "INSERT INTO events (id, at, kind, subject, payload)",
+        "",
+        notify_rows,
+    )
+    .await?;
     Ok(changes)
 }
 
@@ -1239,7 +1453,7 @@ impl Store {
     /// Moves a finding's first sighting (and its `detected` event) back to
     /// `at`: for demo data and for importing history from another tool.
     pub async fn backdate_finding(&self, id: &str, at: i64) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE findings SET first_seen = $2 WHERE id = $1 AND first_seen > $2")
             .bind(id)
             .bind(at)

@@ -215,7 +215,7 @@ impl Store {
             return Err(StoreError::Invalid("expires_at is in the past".to_owned()));
         }
         let id = new_id();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO exceptions (id, team_id, scope_workload, scope_artifact, scope_vulnerability, scope_policy,
                 reason, requested_by, requested_at, expires_at)
@@ -262,7 +262,7 @@ impl Store {
                 )));
             }
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         if same_person(&e.requested_by, actor) {
             exception_event(
                 &mut tx,
@@ -316,7 +316,7 @@ impl Store {
                 "exception {id} is already revoked"
             )));
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE exceptions SET revoked_by = $2, revoked_at = $3 WHERE id = $1")
             .bind(id)
             .bind(actor)
@@ -409,7 +409,7 @@ impl Store {
         let mut out = Vec::new();
         for r in rows {
             let id: String = r.try_get("id")?;
-            let mut tx = self.pool().begin().await?;
+            let mut tx = self.begin_write().await?;
             exception_event(&mut tx, &id, "palisade", "expired", None).await?;
             sqlx::query("INSERT INTO events (id, at, kind, subject, payload) VALUES ($1, $2, 'exception.expired', $3, '{}')")
                 .bind(new_id())
@@ -433,7 +433,7 @@ impl Store {
         if ids.is_empty() {
             return Ok(());
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         for id in ids {
             exception_event(&mut tx, id, "palisade", "used", Some(decision_id)).await?;
         }
@@ -464,7 +464,7 @@ impl Store {
         }
         // The writer task is gone (the runtime that started it has shut
         // down): write directly.
-        crate::decision_log::write(self.pool(), &[&row]).await?;
+        crate::decision_log::write(self.pool(), self.backend, &[&row]).await?;
         Ok(id)
     }
 
@@ -553,7 +553,7 @@ impl Store {
         artifact_name: &str,
         team_id: Option<&str>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO artifacts (digest, name, team_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (digest) DO NOTHING",
         )

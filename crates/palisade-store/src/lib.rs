@@ -166,6 +166,21 @@ impl Store {
         self.backend
     }
 
+    /// Begins a transaction that will write (every transaction of the
+    /// store does).
+    ///
+    /// On SQLite it is `BEGIN IMMEDIATE`: the write lock is taken at the
+    /// start, waiting in the busy handler like any writer. A deferred
+    /// transaction that reads first and then writes fails at once with
+    /// `SQLITE_BUSY` when another connection committed in between (SQLite
+    /// cannot upgrade a stale read snapshot), and the busy handler is not
+    /// consulted for that.
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        begin_write(&self.pool, self.backend).await
+    }
+
     /// The pool, for queries of the crates built on the store.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
@@ -187,7 +202,7 @@ impl Store {
         match slot.as_ref() {
             Some(w) if !w.is_closed() => w.clone(),
             _ => {
-                let w = decision_log::spawn(self.pool.clone());
+                let w = decision_log::spawn(self.pool.clone(), self.backend);
                 *slot = Some(w.clone());
                 w
             }
@@ -212,6 +227,17 @@ pub(crate) const EVIDENCE_GENERATION: &str = "evidence_generation";
 /// transaction where it has one, so that every process sharing the database
 /// (replicas on PostgreSQL) can tell its caches are stale with one
 /// primary-key read.
+/// [`Store::begin_write`] on a pool.
+pub(crate) async fn begin_write(
+    pool: &AnyPool,
+    backend: Backend,
+) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+    match backend {
+        Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
+        Backend::Postgres => pool.begin().await,
+    }
+}
+
 pub(crate) async fn bump_counter<'c, E>(ex: E, key: &str) -> Result<(), sqlx::Error>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,

@@ -312,7 +312,7 @@ impl Store {
 
     /// Deletes a target with its log and dedup rows; false if unknown.
     pub async fn delete_notify_target(&self, id: &str) -> Result<bool, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM notify_deliveries WHERE target_id = $1")
             .bind(id)
             .execute(&mut *tx)
@@ -492,7 +492,7 @@ impl Store {
         subject: &str,
         payload: &serde_json::Value,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let exists =
             sqlx::query("SELECT 1 AS one FROM events WHERE kind = $1 AND subject = $2 LIMIT 1")
                 .bind(kind)

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use crate::sql::{CHUNK, Sql};
+use crate::sql::{CHUNK, Sql, Val, batched_values};
 use crate::{Store, StoreError};
 
 /// One EPSS score.
@@ -49,9 +49,7 @@ pub struct ArtifactContext {
 
 /// A finding's computed priority.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PriorityUpdate {
-    /// The finding.
-    pub finding_id: String,
+pub struct PriorityFields {
     /// Sort rank (higher is more urgent).
     pub rank: i64,
     /// `P1` to `P4`.
@@ -62,6 +60,16 @@ pub struct PriorityUpdate {
     pub factors: serde_json::Value,
 }
 
+/// A finding's computed priority, to store.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PriorityUpdate {
+    /// The finding.
+    pub finding_id: String,
+    /// Its priority.
+    #[serde(flatten)]
+    pub fields: PriorityFields,
+}
+
 impl Store {
     /// Replaces the EPSS scores with a new day's file.
     pub async fn replace_epss(
@@ -69,7 +77,7 @@ impl Store {
         rows: &[EpssRow],
         score_date: Option<&str>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM epss_scores")
             .execute(&mut *tx)
             .await?;
@@ -92,7 +100,7 @@ impl Store {
 
     /// Replaces the KEV catalogue.
     pub async fn replace_kev(&self, rows: &[KevRow]) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM kev_entries")
             .execute(&mut *tx)
             .await?;
@@ -171,37 +179,69 @@ impl Store {
 
     /// Where an artifact runs now.
     pub async fn artifact_context(&self, digest: &str) -> Result<ArtifactContext, StoreError> {
-        let r = sqlx::query(
-            "SELECT COUNT(*) AS n, COALESCE(MAX(e.production), 0) AS prod, COALESCE(MAX(w.internet_facing), 0) AS net
-             FROM deployments d JOIN workloads w ON w.id = d.workload_id
-             JOIN environments e ON e.id = w.environment_id
-             WHERE d.artifact_digest = $1 AND d.ended_at IS NULL",
-        )
-        .bind(digest)
-        .fetch_one(self.pool())
-        .await?;
-        Ok(ArtifactContext {
-            deployed: r.try_get::<i64, _>("n")? > 0,
-            production: r.try_get::<i64, _>("prod")? != 0,
-            internet_facing: r.try_get::<i64, _>("net")? != 0,
-        })
+        Ok(self
+            .artifact_contexts(&[digest.to_owned()])
+            .await?
+            .remove(digest)
+            .unwrap_or_default())
     }
 
-    /// Stores computed priorities.
-    pub async fn set_priorities(&self, updates: &[PriorityUpdate]) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
-        for u in updates {
-            sqlx::query(
-                "UPDATE findings SET rank = $2, priority = $3, due_at = $4, factors = $5 WHERE id = $1",
-            )
-            .bind(&u.finding_id)
-            .bind(u.rank)
-            .bind(&u.priority)
-            .bind(u.due_at)
-            .bind(u.factors.to_string())
-            .execute(&mut *tx)
-            .await?;
+    /// Where each of `digests` runs now; artifacts that run nowhere are
+    /// absent.
+    pub async fn artifact_contexts(
+        &self,
+        digests: &[String],
+    ) -> Result<BTreeMap<String, ArtifactContext>, StoreError> {
+        let mut out = BTreeMap::new();
+        for chunk in digests.chunks(CHUNK) {
+            let mut q = Sql::new(
+                "SELECT d.artifact_digest AS digest, COUNT(*) AS n, MAX(e.production) AS prod,
+                 MAX(w.internet_facing) AS net
+                 FROM deployments d JOIN workloads w ON w.id = d.workload_id
+                 JOIN environments e ON e.id = w.environment_id
+                 WHERE d.ended_at IS NULL AND d.artifact_digest IN ",
+            );
+            let list = q.in_list(chunk.iter().cloned());
+            q.push(&list).push(" GROUP BY d.artifact_digest");
+            for r in q.fetch_all(self.pool()).await? {
+                out.insert(
+                    r.try_get::<String, _>("digest")?,
+                    ArtifactContext {
+                        deployed: r.try_get::<i64, _>("n")? > 0,
+                        production: r.try_get::<Option<i64>, _>("prod")?.unwrap_or(0) != 0,
+                        internet_facing: r.try_get::<Option<i64>, _>("net")?.unwrap_or(0) != 0,
+                    },
+                );
+            }
         }
+        Ok(out)
+    }
+
+    /// Stores computed priorities, in one transaction.
+    pub async fn set_priorities(&self, updates: &[PriorityUpdate]) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        // A multi-row update: the new values as a table joined by id
+        // (`UPDATE ... FROM`, which SQLite and PostgreSQL both have).
+        let rows: Vec<Vec<Val>> = updates
+            .iter()
+            .map(|u| {
+                vec![
+                    Val::from(u.finding_id.as_str()),
+                    Val::from(u.fields.rank),
+                    Val::from(u.fields.priority.as_str()),
+                    Val::from(u.fields.due_at),
+                    Val::from(u.fields.factors.to_string()),
+                ]
+            })
+            .collect();
+        batched_values(
+            &mut tx,
+            "WITH v (id, rank, priority, due_at, factors) AS (",
+            ") UPDATE findings SET rank = v.rank, priority = v.priority, due_at = v.due_at,
+               factors = v.factors FROM v WHERE findings.id = v.id",
+            rows,
+        )
+        .await?;
         crate::bump_counter(&mut *tx, crate::EVIDENCE_GENERATION).await?;
         tx.commit().await?;
         Ok(())

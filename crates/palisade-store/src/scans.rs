@@ -127,7 +127,7 @@ impl Store {
         let now = now_ms();
         let reason = format!("no longer reported by {tool} scan at {now}");
         let mut out = ScanOutcome::default();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO artifacts (digest, name, team_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (digest) DO NOTHING",
         )

@@ -97,6 +97,13 @@ impl Sql {
         self.query().fetch_all(pool).await
     }
 
+    pub(crate) async fn execute_in<'c, E>(&self, exec: E) -> Result<u64, sqlx::Error>
+    where
+        E: sqlx::Executor<'c, Database = Any>,
+    {
+        Ok(self.query().execute(exec).await?.rows_affected())
+    }
+
     pub(crate) async fn fetch_all_in<'c, E>(&self, exec: E) -> Result<Vec<AnyRow>, sqlx::Error>
     where
         E: sqlx::Executor<'c, Database = Any>,
@@ -108,3 +115,102 @@ impl Sql {
 /// Splits values into chunks small enough for one statement's parameters
 /// (SQLite allows 32,766; PostgreSQL 65,535).
 pub(crate) const CHUNK: usize = 500;
+
+/// One value of a multi-row statement ([`batched_values`]).
+#[derive(Clone, Debug)]
+pub(crate) enum Val {
+    Text(Option<String>),
+    Int(Option<i64>),
+    /// Bound as text and cast back (see [`real`]).
+    Real(Option<f64>),
+}
+
+impl From<&str> for Val {
+    fn from(s: &str) -> Val {
+        Val::Text(Some(s.to_owned()))
+    }
+}
+
+impl From<String> for Val {
+    fn from(s: String) -> Val {
+        Val::Text(Some(s))
+    }
+}
+
+impl From<Option<&str>> for Val {
+    fn from(s: Option<&str>) -> Val {
+        Val::Text(s.map(str::to_owned))
+    }
+}
+
+impl From<i64> for Val {
+    fn from(i: i64) -> Val {
+        Val::Int(Some(i))
+    }
+}
+
+impl From<Option<i64>> for Val {
+    fn from(i: Option<i64>) -> Val {
+        Val::Int(i)
+    }
+}
+
+/// Writes `rows` with multi-row statements, `head VALUES (...), (...) tail`,
+/// and returns whatever the statements return (`tail` may be a `RETURNING`
+/// clause). Every row must have the same width.
+///
+/// Why: one statement per row costs a round trip to the database's worker
+/// (SQLite) or server (PostgreSQL) each; re-analysis after one advisory can
+/// write tens of thousands of rows, which one row at a time took seconds.
+/// Statements hold at most 256 rows and 30,000 parameters (SQLite allows
+/// 32,766, PostgreSQL 65,535), and are not kept prepared: their text
+/// depends on the row count.
+pub(crate) async fn batched_values(
+    conn: &mut sqlx::AnyConnection,
+    head: &str,
+    tail: &str,
+    rows: Vec<Vec<Val>>,
+) -> Result<Vec<AnyRow>, sqlx::Error> {
+    let Some(width) = rows.first().map(Vec::len) else {
+        return Ok(Vec::new());
+    };
+    let per = (30_000 / width.max(1)).clamp(1, 256);
+    let mut out = Vec::new();
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<Vec<Val>> = rows.by_ref().take(per).collect();
+        let mut text = String::with_capacity(head.len() + tail.len() + chunk.len() * width * 8);
+        text.push_str(head);
+        text.push_str(" VALUES ");
+        let mut n = 0usize;
+        for (i, row) in chunk.iter().enumerate() {
+            if i > 0 {
+                text.push_str(", ");
+            }
+            text.push('(');
+            for (j, v) in row.iter().enumerate() {
+                if j > 0 {
+                    text.push_str(", ");
+                }
+                n += 1;
+                match v {
+                    Val::Real(_) => text.push_str(&format!("CAST(${n} AS DOUBLE PRECISION)")),
+                    _ => text.push_str(&format!("${n}")),
+                }
+            }
+            text.push(')');
+        }
+        text.push(' ');
+        text.push_str(tail);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(text)).persistent(false);
+        for v in chunk.into_iter().flatten() {
+            q = match v {
+                Val::Text(s) => q.bind(s),
+                Val::Int(i) => q.bind(i),
+                Val::Real(r) => q.bind(real(r)),
+            };
+        }
+        out.extend(q.fetch_all(&mut *conn).await?);
+    }
+    Ok(out)
+}

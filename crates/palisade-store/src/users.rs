@@ -192,7 +192,7 @@ impl Store {
         user_id: &str,
         password_hash: &str,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let n = sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
             .bind(user_id)
             .bind(password_hash)
@@ -212,7 +212,7 @@ impl Store {
 
     /// Disables a user and ends their sessions.
     pub async fn disable_user(&self, user_id: &str) -> Result<bool, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let n =
             sqlx::query("UPDATE users SET disabled_at = $2 WHERE id = $1 AND disabled_at IS NULL")
                 .bind(user_id)
