@@ -272,7 +272,13 @@ struct CacheInner {
     decisions: std::collections::HashMap<CacheKey, CachedDecision>,
     /// (cluster, namespace) → (environment name, application id).
     namespaces: std::collections::HashMap<(String, String), Option<(String, String)>>,
+    /// (application id, environment, namespace, name) → the registered
+    /// workload. Workloads are only ever inserted, never changed; the
+    /// generation still scopes them, as environments can be redefined.
+    workloads: std::collections::HashMap<WorkloadKey, palisade_store::model::WorkloadView>,
 }
+
+type WorkloadKey = (String, String, String, String);
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct CacheKey {
@@ -332,7 +338,32 @@ impl DecisionCache {
             inner.exceptions = None;
             inner.decisions.clear();
             inner.namespaces.clear();
+            inner.workloads.clear();
         }
+    }
+
+    fn workload(
+        &self,
+        generation: i64,
+        key: &WorkloadKey,
+    ) -> Option<palisade_store::model::WorkloadView> {
+        let mut inner = self.lock();
+        Self::at(&mut inner, generation);
+        inner.workloads.get(key).cloned()
+    }
+
+    fn put_workload(
+        &self,
+        generation: i64,
+        key: WorkloadKey,
+        value: palisade_store::model::WorkloadView,
+    ) {
+        let mut inner = self.lock();
+        Self::at(&mut inner, generation);
+        if inner.workloads.len() >= Self::CAPACITY {
+            inner.workloads.clear();
+        }
+        inner.workloads.insert(key, value);
     }
 
     fn decision(&self, generation: i64, key: &CacheKey, now: i64) -> Option<CachedDecision> {
@@ -445,6 +476,37 @@ pub async fn namespace_environment(
     };
     s.decisions.put_namespace(generation, key, value.clone());
     Ok(value)
+}
+
+/// The workload `name` of an application in `namespace` and `environment`,
+/// registered on first sight (see [`Store::workload_for_application`]),
+/// read under `generation`: admission asks for it on every review.
+pub async fn registered_workload(
+    s: &AppState,
+    generation: i64,
+    application_id: &str,
+    environment: &str,
+    namespace: &str,
+    name: &str,
+    kind: &str,
+) -> Result<Option<palisade_store::model::WorkloadView>, StoreError> {
+    let key = (
+        application_id.to_owned(),
+        environment.to_owned(),
+        namespace.to_owned(),
+        name.to_owned(),
+    );
+    if let Some(hit) = s.decisions.workload(generation, &key) {
+        return Ok(Some(hit));
+    }
+    let found = s
+        .store
+        .workload_for_application(application_id, environment, namespace, name, kind)
+        .await?;
+    if let Some(w) = &found {
+        s.decisions.put_workload(generation, key, w.clone());
+    }
+    Ok(found)
 }
 
 /// Decides about `subject` and records the decision. Returns the decision

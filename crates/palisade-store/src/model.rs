@@ -496,8 +496,16 @@ impl Store {
         artifact_name: &str,
         at: i64,
     ) -> Result<Deployment, StoreError> {
+        // The usual case, a container reported again with what it runs, is
+        // one read: admission reports every pod it admits, and a write would
+        // take SQLite's one write lock for nothing.
+        if let Some(d) = self.current_deployment(workload_id, container).await?
+            && d.artifact_digest == digest
+        {
+            return Ok(d);
+        }
         self.ensure_artifact(digest, artifact_name).await?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let current = sqlx::query(
             "SELECT id, workload_id, artifact_digest, container, started_at, ended_at FROM deployments
              WHERE workload_id = $1 AND container = $2 AND ended_at IS NULL",
@@ -538,6 +546,23 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(d)
+    }
+
+    /// What a container of a workload runs now.
+    async fn current_deployment(
+        &self,
+        workload_id: &str,
+        container: &str,
+    ) -> Result<Option<Deployment>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, workload_id, artifact_digest, container, started_at, ended_at FROM deployments
+             WHERE workload_id = $1 AND container = $2 AND ended_at IS NULL",
+        )
+        .bind(workload_id)
+        .bind(container)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.as_ref().map(deployment_from).transpose()?)
     }
 
     /// Deployments of a workload, newest first.
@@ -647,6 +672,20 @@ impl Store {
         let Some(env) = self.environment_by_name(environment).await? else {
             return Ok(None);
         };
+        let sql = format!(
+            "{WORKLOAD_VIEW} WHERE w.environment_id = $1 AND w.namespace = $2 AND w.name = $3"
+        );
+        let find = || {
+            sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(&env.id)
+                .bind(namespace)
+                .bind(name)
+                .fetch_optional(self.pool())
+        };
+        // Known workloads (every admission after the first) cost one read.
+        if let Some(row) = find().await? {
+            return Ok(Some(workload_view_from(&row)?));
+        }
         sqlx::query(
             "INSERT INTO workloads (id, application_id, environment_id, namespace, name, kind, internet_facing, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, 0, $7)
@@ -661,15 +700,7 @@ impl Store {
         .bind(now_ms())
         .execute(self.pool())
         .await?;
-        let sql = format!(
-            "{WORKLOAD_VIEW} WHERE w.environment_id = $1 AND w.namespace = $2 AND w.name = $3"
-        );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(&env.id)
-            .bind(namespace)
-            .bind(name)
-            .fetch_optional(self.pool())
-            .await?;
+        let row = find().await?;
         Ok(row.as_ref().map(workload_view_from).transpose()?)
     }
 }

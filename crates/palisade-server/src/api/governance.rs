@@ -637,9 +637,16 @@ async fn admit(
     };
     let registered = match &application_id {
         Some(app_id) => {
-            s.store
-                .workload_for_application(app_id, &environment, &namespace, &name, &req.kind.kind)
-                .await?
+            decide::registered_workload(
+                s,
+                generation,
+                app_id,
+                &environment,
+                &namespace,
+                &name,
+                &req.kind.kind,
+            )
+            .await?
         }
         None => None,
     };
