@@ -6,9 +6,11 @@
 package palisade.lib
 
 # The artifact digest's algorithm and hex (the input schema guarantees the form).
-artifact_alg := split(input.artifact.digest, ":")[0]
+# The parts are named before they are indexed: regorus evaluates an index into
+# a call's result (`split(...)[1]`) through a slower path.
+artifact_alg := parts[0] if parts := split(input.artifact.digest, ":")
 
-artifact_hex := split(input.artifact.digest, ":")[1]
+artifact_hex := parts[1] if parts := split(input.artifact.digest, ":")
 
 # Whether an in-toto statement lists the artifact digest among its subjects.
 covers_artifact(statement) if {

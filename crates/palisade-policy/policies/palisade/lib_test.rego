@@ -33,3 +33,13 @@ test_covers_artifact if {
 	not lib.covers_artifact({"subject": [{"name": "x", "digest": {"sha256": "cd"}}]}) with input as {"artifact": {"digest": "sha256:ab"}}
 	not lib.covers_artifact({"subject": [{"name": "x", "digest": {"sha512": "ab"}}]}) with input as {"artifact": {"digest": "sha256:ab"}}
 }
+
+test_artifact_digest_parts if {
+	lib.artifact_alg == "sha256" with input as {"artifact": {"digest": "sha256:ab"}}
+	lib.artifact_hex == "ab" with input as {"artifact": {"digest": "sha256:ab"}}
+	lib.artifact_alg == "ab" with input as {"artifact": {"digest": "ab"}}
+	not lib.artifact_hex with input as {"artifact": {"digest": "ab"}}
+	not lib.artifact_alg with input as {}
+	not lib.artifact_hex with input as {}
+	not lib.covers_artifact({"subject": [{"name": "x", "digest": {"ab": "ab"}}]}) with input as {"artifact": {"digest": "ab"}}
+}
