@@ -234,6 +234,12 @@ fn scenarios() {
             if let Ok(prepared) =
                 engine.prepared_input(&input, &case.environment, &case.exceptions, now)
             {
+                // For comparisons outside this test (bench/policy/rvm): the
+                // prepared input of every case, one file per case.
+                if let Some(dir) = std::env::var_os("PALISADE_SCENARIO_INPUTS") {
+                    let file = Path::new(&dir).join(format!("{count:03}.json"));
+                    std::fs::write(file, serde_json::to_vec(&prepared).unwrap()).unwrap();
+                }
                 let reference = palisade_policy::canonical_digest(&prepared).unwrap();
                 if d.input_digest.as_deref() != Some(reference.as_str()) {
                     problems.push(format!(
