@@ -155,10 +155,6 @@ impl From<Option<i64>> for Val {
     }
 }
 
-/// Parameters of one multi-row SQLite statement: measured on SBOM ingest,
-/// where thousands made binding (see [`batched_values`]) half of the time.
-const SQLITE_PARAMS: usize = 96;
-
 /// Writes `rows` with multi-row statements, `head VALUES (...), (...) tail`,
 /// and returns whatever the statements return (`tail` may be a `RETURNING`
 /// clause). Every row must have the same width.
@@ -166,9 +162,15 @@ const SQLITE_PARAMS: usize = 96;
 /// Why: one statement per row costs a round trip to the database's worker
 /// (SQLite) or server (PostgreSQL) each; re-analysis after one advisory can
 /// write tens of thousands of rows, which one row at a time took seconds.
-/// Statements hold at most 256 rows and 8,000 parameters on PostgreSQL
-/// (it allows 65,535), [`SQLITE_PARAMS`] on SQLite, and are not kept
-/// prepared: their text depends on the row count.
+/// Statements hold at most 256 rows and 8,000 parameters (PostgreSQL
+/// allows 65,535, SQLite 32,766), and are not kept prepared: their text
+/// depends on the row count.
+///
+/// On SQLite the placeholders are anonymous (`?`, bound in order of
+/// appearance): sqlx asks SQLite for each parameter's name, and SQLite finds
+/// a name (`$N`) by a linear scan of the statement's names, so binding
+/// thousands of named parameters was quadratic (half of SBOM ingest time
+/// under `perf`); anonymous parameters have no name to scan for.
 pub(crate) async fn batched_values(
     conn: &mut sqlx::AnyConnection,
     head: &str,
@@ -178,15 +180,8 @@ pub(crate) async fn batched_values(
     let Some(width) = rows.first().map(Vec::len) else {
         return Ok(Vec::new());
     };
-    // sqlx binds SQLite parameters by name, and SQLite finds a parameter's
-    // name by a linear scan: binding is quadratic in the parameters of one
-    // statement, so SQLite statements stay small.
-    let params = if conn.backend_name() == "SQLite" {
-        SQLITE_PARAMS
-    } else {
-        8_000
-    };
-    let per = (params / width.max(1)).clamp(1, 256);
+    let anonymous = conn.backend_name() == "SQLite";
+    let per = (8_000 / width.max(1)).clamp(1, 256);
     let mut out = Vec::new();
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
@@ -205,9 +200,16 @@ pub(crate) async fn batched_values(
                     text.push_str(", ");
                 }
                 n += 1;
+                let placeholder = if anonymous {
+                    "?".to_owned()
+                } else {
+                    format!("${n}")
+                };
                 match v {
-                    Val::Real(_) => text.push_str(&format!("CAST(${n} AS DOUBLE PRECISION)")),
-                    _ => text.push_str(&format!("${n}")),
+                    Val::Real(_) => {
+                        text.push_str(&format!("CAST({placeholder} AS DOUBLE PRECISION)"))
+                    }
+                    _ => text.push_str(&placeholder),
                 }
             }
             text.push(')');
