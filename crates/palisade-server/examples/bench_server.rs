@@ -9,7 +9,12 @@
 //!   and open loop at `--rate` reviews per second in all (0: skip).
 //!
 //! Usage: bench_server [--artifacts N] [--clients C] [--reviews R] [--rate PER_S]
-//!        [--postgres ADMIN_URL] [--corpus DIR]
+//!        [--new-advisories K] [--sqlite FILE] [--postgres ADMIN_URL] [--corpus DIR]
+//! `--new-advisories K` imports K new advisories one after the other (each
+//! touching the same packages) and reports each. `--sqlite FILE` keeps the
+//! SQLite database in FILE; when FILE already holds a portfolio, the import
+//! and ingest are skipped, so the later phases can be profiled again
+//! without rebuilding it (`--reviews 0` skips admission).
 //! `BENCH_SKIP_SQLITE=1` runs only PostgreSQL; the server's warnings and
 //! errors go to stderr (`RUST_LOG` to change).
 
@@ -33,6 +38,8 @@ struct Args {
     rate: u64,
     postgres: Option<String>,
     corpus: PathBuf,
+    new_advisories: usize,
+    sqlite: Option<PathBuf>,
 }
 
 fn args() -> Args {
@@ -45,6 +52,8 @@ fn args() -> Args {
         corpus: std::env::var("PALISADE_CORPUS")
             .map(PathBuf::from)
             .unwrap_or_else(|_| PathBuf::from("../shared/corpus")),
+        new_advisories: 1,
+        sqlite: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -56,6 +65,8 @@ fn args() -> Args {
             "--rate" => a.rate = v.parse().unwrap(),
             "--postgres" => a.postgres = Some(v).filter(|v| !v.is_empty()),
             "--corpus" => a.corpus = PathBuf::from(v),
+            "--new-advisories" => a.new_advisories = v.parse().unwrap(),
+            "--sqlite" => a.sqlite = Some(PathBuf::from(v)),
             other => panic!("unknown option {other}"),
         }
     }
@@ -128,7 +139,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
-async fn run(label: &str, store: palisade_store::Store, a: &Args) {
+async fn run(label: &str, store: palisade_store::Store, a: &Args, reuse: bool) {
     let sboms = corpus_sboms(&a.corpus);
     assert!(
         !sboms.is_empty(),
@@ -140,10 +151,12 @@ async fn run(label: &str, store: palisade_store::Store, a: &Args) {
     palisade_server::sync_environments(&store, &state.engine, &["prod".to_owned()])
         .await
         .unwrap();
-    store
-        .insert_token("bench", Role::Admin, None, TOKEN)
-        .await
-        .unwrap();
+    if !reuse {
+        store
+            .insert_token("bench", Role::Admin, None, TOKEN)
+            .await
+            .unwrap();
+    }
     let listener = bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -162,102 +175,137 @@ async fn run(label: &str, store: palisade_store::Store, a: &Args) {
         }),
     ));
 
-    // Advisories first, so every upload is matched.
-    let b = base.clone();
-    let adv = advisories.clone();
-    let (t_adv, n_adv) = tokio::task::spawn_blocking(move || {
-        let agent = agent();
-        let started = Instant::now();
-        for chunk in adv.chunks(500) {
-            let (s, body) = post(
-                &agent,
-                &format!("{b}/api/v1/advisories"),
-                serde_json::to_vec(chunk).unwrap(),
-            );
-            assert_eq!(s, 200, "{body}");
-        }
-        (started.elapsed(), adv.len())
-    })
-    .await
-    .unwrap();
-    println!(
-        "[{label}] imported {n_adv} advisories in {:.1} s",
-        t_adv.as_secs_f64()
-    );
-
-    // The portfolio: N artifacts, each one of the corpus SBOMs under its own
-    // digest, uploaded by 4 concurrent CI clients.
-    let sboms = Arc::new(sboms);
-    let n = a.artifacts;
-    let started = Instant::now();
-    let mut handles = Vec::new();
-    let uploaders = 4;
-    let components = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    for u in 0..uploaders {
+    if reuse {
+        println!("[{label}] reusing the stored portfolio");
+    } else {
+        // Advisories first, so every upload is matched.
         let b = base.clone();
-        let sboms = sboms.clone();
-        let components = components.clone();
-        handles.push(tokio::task::spawn_blocking(move || {
+        let adv = advisories.clone();
+        let (t_adv, n_adv) = tokio::task::spawn_blocking(move || {
             let agent = agent();
-            for i in (u..n).step_by(uploaders) {
-                let digest = format!("sha256:{i:064x}");
-                let doc = &sboms[i % sboms.len()];
+            let started = Instant::now();
+            for chunk in adv.chunks(500) {
                 let (s, body) = post(
                     &agent,
-                    &format!("{b}/api/v1/sboms?artifact={digest}&name=registry.example/app{i}:1.0"),
-                    doc.clone(),
+                    &format!("{b}/api/v1/advisories"),
+                    serde_json::to_vec(chunk).unwrap(),
                 );
-                assert!(s == 201 || s == 200, "{s} {body}");
-                components.fetch_add(
-                    body["components"].as_u64().unwrap_or(0),
-                    std::sync::atomic::Ordering::Relaxed,
-                );
+                assert_eq!(s, 200, "{body}");
             }
-        }));
-    }
-    for h in handles {
-        h.await.unwrap();
-    }
-    let t_ingest = started.elapsed();
-    let comps = components.load(std::sync::atomic::Ordering::Relaxed);
-    println!(
-        "[{label}] ingested {n} SBOMs ({comps} components) in {:.1} s: {:.1} SBOMs/s, {:.0} components/s",
-        t_ingest.as_secs_f64(),
-        n as f64 / t_ingest.as_secs_f64(),
-        comps as f64 / t_ingest.as_secs_f64()
-    );
+            (started.elapsed(), adv.len())
+        })
+        .await
+        .unwrap();
+        println!(
+            "[{label}] imported {n_adv} advisories in {:.1} s",
+            t_adv.as_secs_f64()
+        );
 
-    // One new advisory touching a package most of the portfolio runs.
-    let b = base.clone();
-    let (t_new, result) = tokio::task::spawn_blocking(move || {
-        let agent = agent();
-        let doc = json!({"id": "BENCH-0001", "modified": "2026-11-25T00:00:00Z", "summary": "bench",
-            "affected": [
-                {"package": {"ecosystem": "npm", "name": "lodash"}, "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "99.0.0"}]}]},
-                {"package": {"ecosystem": "Maven", "name": "com.fasterxml.jackson.core:jackson-databind"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "99.0.0"}]}]},
-                {"package": {"ecosystem": "Packagist", "name": "symfony/http-foundation"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "99.0.0"}]}]},
-                {"package": {"ecosystem": "Go", "name": "golang.org/x/net"}, "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "99.0.0"}]}]}
-            ]});
+        // The portfolio: N artifacts, each one of the corpus SBOMs under its own
+        // digest, uploaded by 4 concurrent CI clients.
+        let sboms = Arc::new(sboms);
+        let n = a.artifacts;
         let started = Instant::now();
-        let (s, body) = post(&agent, &format!("{b}/api/v1/advisories"), serde_json::to_vec(&doc).unwrap());
-        assert_eq!(s, 200, "{body}");
-        (started.elapsed(), body)
-    })
-    .await
-    .unwrap();
-    println!(
-        "[{label}] one new advisory -> updated findings across the portfolio: {:.0} ms ({} new findings)",
-        t_new.as_secs_f64() * 1000.0,
-        result["new_findings"]
-    );
+        let mut handles = Vec::new();
+        let uploaders = 4;
+        let components = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        for u in 0..uploaders {
+            let b = base.clone();
+            let sboms = sboms.clone();
+            let components = components.clone();
+            handles.push(tokio::task::spawn_blocking(move || {
+                let agent = agent();
+                for i in (u..n).step_by(uploaders) {
+                    let digest = format!("sha256:{i:064x}");
+                    let doc = &sboms[i % sboms.len()];
+                    let (s, body) = post(
+                        &agent,
+                        &format!(
+                            "{b}/api/v1/sboms?artifact={digest}&name=registry.example/app{i}:1.0"
+                        ),
+                        doc.clone(),
+                    );
+                    assert!(s == 201 || s == 200, "{s} {body}");
+                    components.fetch_add(
+                        body["components"].as_u64().unwrap_or(0),
+                        std::sync::atomic::Ordering::Relaxed,
+                    );
+                }
+            }));
+        }
+        for h in handles {
+            h.await.unwrap();
+        }
+        let t_ingest = started.elapsed();
+        let comps = components.load(std::sync::atomic::Ordering::Relaxed);
+        println!(
+            "[{label}] ingested {n} SBOMs ({comps} components) in {:.1} s: {:.1} SBOMs/s, {:.0} components/s",
+            t_ingest.as_secs_f64(),
+            n as f64 / t_ingest.as_secs_f64(),
+            comps as f64 / t_ingest.as_secs_f64()
+        );
+    }
+
+    // New advisories, one after the other, each touching packages most of
+    // the portfolio runs.
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let mut times = Vec::new();
+    for k in 0..a.new_advisories.max(1) {
+        let b = base.clone();
+        let id = format!("BENCH-{nonce}-{k}");
+        let (t_new, result) = tokio::task::spawn_blocking(move || {
+            let agent = agent();
+            let doc = json!({"id": id, "modified": "2026-11-25T00:00:00Z", "summary": "bench",
+                "affected": [
+                    {"package": {"ecosystem": "npm", "name": "lodash"}, "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "99.0.0"}]}]},
+                    {"package": {"ecosystem": "Maven", "name": "com.fasterxml.jackson.core:jackson-databind"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "99.0.0"}]}]},
+                    {"package": {"ecosystem": "Packagist", "name": "symfony/http-foundation"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "99.0.0"}]}]},
+                    {"package": {"ecosystem": "Go", "name": "golang.org/x/net"}, "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "99.0.0"}]}]}
+                ]});
+            let started = Instant::now();
+            let (s, body) = post(&agent, &format!("{b}/api/v1/advisories"), serde_json::to_vec(&doc).unwrap());
+            assert_eq!(s, 200, "{body}");
+            (started.elapsed(), body)
+        })
+        .await
+        .unwrap();
+        println!(
+            "[{label}] new advisory {} -> updated findings across the portfolio: {:.0} ms ({} new findings)",
+            k + 1,
+            t_new.as_secs_f64() * 1000.0,
+            result["new_findings"]
+        );
+        times.push(t_new);
+    }
+    if times.len() > 1 {
+        times.sort();
+        println!(
+            "[{label}] new advisory -> updated findings, {} advisories: median {:.0} ms, min {:.0} ms, max {:.0} ms",
+            times.len(),
+            percentile(&times, 0.5).as_secs_f64() * 1000.0,
+            times[0].as_secs_f64() * 1000.0,
+            times[times.len() - 1].as_secs_f64() * 1000.0
+        );
+    }
+    if a.reviews == 0 {
+        let _ = tx.send(());
+        let _ = server.await;
+        return;
+    }
 
     // Admission: 500 workloads in prod run portfolio artifacts; clients send
     // reviews for pinned images.
-    let workloads = 500.min(n);
+    let workloads = 500.min(a.artifacts);
     let b = base.clone();
     tokio::task::spawn_blocking(move || {
         let agent = agent();
         for i in 0..workloads {
+            if reuse {
+                break;
+            }
             let digest = format!("sha256:{i:064x}");
             let (s, body) = post(
                 &agent,
@@ -373,10 +421,15 @@ async fn main() {
         .init();
     let a = args();
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let path = a
+        .sqlite
+        .clone()
+        .unwrap_or_else(|| dir.path().join("bench.db"));
+    let reuse = path.exists();
+    let url = format!("sqlite://{}", path.display());
     let store = palisade_store::Store::open(&url).await.unwrap();
     if std::env::var_os("BENCH_SKIP_SQLITE").is_none() {
-        run("sqlite", store.clone(), &a).await;
+        run("sqlite", store.clone(), &a, reuse).await;
     }
     store.close().await;
     if let Some(admin) = &a.postgres {
@@ -397,7 +450,7 @@ async fn main() {
         let store = palisade_store::Store::open(&format!("{base}/{name}"))
             .await
             .unwrap();
-        run("postgres", store.clone(), &a).await;
+        run("postgres", store.clone(), &a, false).await;
         store.close().await;
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
