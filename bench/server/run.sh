@@ -5,6 +5,10 @@
 # concurrent clients. The portfolio is built from the corpus SBOMs.
 #
 # Usage: bench/server/run.sh [--artifacts N] [--clients C] [--reviews R]
+#          [--rate PER_S] [--new-advisories K] [--sqlite FILE]
+#   (options: crates/palisade-server/examples/bench_server.rs);
+#   RUST_LOG=warn,palisade_server::analysis=info logs where each
+#   re-analysis spends its time.
 #   PALISADE_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/postgres adds
 #   the PostgreSQL run; PALISADE_CORPUS points at the corpus (default
 #   ../shared/corpus).
