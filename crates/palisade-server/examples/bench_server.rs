@@ -303,9 +303,6 @@ async fn run(label: &str, store: palisade_store::Store, a: &Args, reuse: bool) {
     tokio::task::spawn_blocking(move || {
         let agent = agent();
         for i in 0..workloads {
-            if reuse {
-                break;
-            }
             let digest = format!("sha256:{i:064x}");
             let (s, body) = post(
                 &agent,

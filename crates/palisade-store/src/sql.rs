@@ -7,6 +7,8 @@
 //! text with only the clauses in use avoids both problems; every value is
 //! still bound, never spliced into the SQL.
 
+use std::fmt::Write as _;
+
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
 use sqlx::{Any, AnyPool};
@@ -200,16 +202,17 @@ pub(crate) async fn batched_values(
                     text.push_str(", ");
                 }
                 n += 1;
-                let placeholder = if anonymous {
-                    "?".to_owned()
+                let real = matches!(v, Val::Real(_));
+                if real {
+                    text.push_str("CAST(");
+                }
+                if anonymous {
+                    text.push('?');
                 } else {
-                    format!("${n}")
-                };
-                match v {
-                    Val::Real(_) => {
-                        text.push_str(&format!("CAST({placeholder} AS DOUBLE PRECISION)"))
-                    }
-                    _ => text.push_str(&placeholder),
+                    let _ = write!(text, "${n}");
+                }
+                if real {
+                    text.push_str(" AS DOUBLE PRECISION)");
                 }
             }
             text.push(')');
