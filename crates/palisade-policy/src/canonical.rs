@@ -17,71 +17,37 @@
 //!   integral values up to 2^53 as their digits, every other finite double
 //!   through `serde_json_canonicalizer` itself.
 //!
-//! The text is hashed as it is written, a chunk at a time ([`sha256`]),
-//! rather than collected whole and hashed afterwards.
+//! The text of each part of the input is kept beside its value
+//! ([`crate::prepared`]), so that a decision hashes the parts it did not
+//! have to convert again.
 //!
 //! Whatever this writer cannot express (a non-finite or unconvertible
 //! number, a set, a non-string key) makes it return `None`, and the caller
 //! falls back to `serde_json_canonicalizer` on the typed input. The tests
 //! compare both on random documents.
 
-use sha2::{Digest as _, Sha256};
-
 /// The largest integer every double represents exactly.
 const EXACT: f64 = 9_007_199_254_740_992.0;
-
-/// How many bytes are buffered before they are hashed.
-const CHUNK: usize = 16 * 1024;
 
 /// The canonical JSON of `value`, or `None` when the fallback must decide.
 #[cfg(test)]
 pub(crate) fn to_vec(value: &regorus::Value) -> Option<Vec<u8>> {
-    let mut out = Out {
-        buf: Vec::with_capacity(64 * 1024),
-        hasher: None,
-    };
-    write(value, &mut out)?;
-    Some(out.buf)
+    let mut buf = Vec::with_capacity(64 * 1024);
+    append(value, &mut buf)?;
+    Some(buf)
 }
 
-/// The SHA-256 of the canonical JSON of `value`, or `None` when the
-/// fallback must decide. The text is hashed as it is written, a chunk at a
-/// time, rather than collected whole first.
-pub(crate) fn sha256(value: &regorus::Value) -> Option<[u8; 32]> {
-    let mut out = Out {
-        buf: Vec::with_capacity(CHUNK + 1024),
-        hasher: Some(Sha256::new()),
-    };
-    write(value, &mut out)?;
-    let mut hasher = out.hasher?;
-    hasher.update(&out.buf);
-    Some(hasher.finalize().into())
+/// Appends the canonical JSON of `value` to `out`; `None` (with `out` in
+/// an unspecified state) when the fallback must decide.
+pub(crate) fn append(value: &regorus::Value, out: &mut Vec<u8>) -> Option<()> {
+    write(value, out)
 }
 
-/// Where the text goes: a buffer, handed to the hasher when it is full
-/// (kept whole when there is no hasher).
-struct Out {
-    buf: Vec<u8>,
-    hasher: Option<Sha256>,
-}
-
-impl Out {
-    #[inline]
-    fn flush_if_full(&mut self) {
-        if self.buf.len() >= CHUNK
-            && let Some(h) = &mut self.hasher
-        {
-            h.update(&self.buf);
-            self.buf.clear();
-        }
-    }
-}
-
-fn write(value: &regorus::Value, out: &mut Out) -> Option<()> {
+fn write(value: &regorus::Value, out: &mut Vec<u8>) -> Option<()> {
     match value {
-        regorus::Value::Null => out.buf.extend_from_slice(b"null"),
-        regorus::Value::Bool(true) => out.buf.extend_from_slice(b"true"),
-        regorus::Value::Bool(false) => out.buf.extend_from_slice(b"false"),
+        regorus::Value::Null => out.extend_from_slice(b"null"),
+        regorus::Value::Bool(true) => out.extend_from_slice(b"true"),
+        regorus::Value::Bool(false) => out.extend_from_slice(b"false"),
         regorus::Value::Number(n) => {
             // JCS prints every number as ECMAScript prints the double
             // nearest to it (serde_json_canonicalizer converts integers to
@@ -91,22 +57,21 @@ fn write(value: &regorus::Value, out: &mut Out) -> Option<()> {
                 return None;
             }
             if f.fract() == 0.0 && f.abs() <= EXACT {
-                write_integer(f as i64, &mut out.buf);
+                write_integer(f as i64, out);
             } else {
-                out.buf.extend(serde_json_canonicalizer::to_vec(&f).ok()?);
+                out.extend(serde_json_canonicalizer::to_vec(&f).ok()?);
             }
         }
-        regorus::Value::String(s) => write_str(s, &mut out.buf)?,
+        regorus::Value::String(s) => write_str(s, out)?,
         regorus::Value::Array(items) => {
-            out.buf.push(b'[');
+            out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.buf.push(b',');
+                    out.push(b',');
                 }
                 write(item, out)?;
-                out.flush_if_full();
             }
-            out.buf.push(b']');
+            out.push(b']');
         }
         regorus::Value::Object(members) => {
             // Keys are strings; all ASCII (the usual case), they are already
@@ -118,19 +83,18 @@ fn write(value: &regorus::Value, out: &mut Out) -> Option<()> {
                 };
                 ascii &= k.is_ascii();
             }
-            out.buf.push(b'{');
+            out.push(b'{');
             if ascii {
                 for (i, (k, v)) in members.iter().enumerate() {
                     if i > 0 {
-                        out.buf.push(b',');
+                        out.push(b',');
                     }
                     let regorus::Value::String(k) = k else {
                         return None;
                     };
-                    write_str(k, &mut out.buf)?;
-                    out.buf.push(b':');
+                    write_str(k, out)?;
+                    out.push(b':');
                     write(v, out)?;
-                    out.flush_if_full();
                 }
             } else {
                 let mut pairs: Vec<(&str, &regorus::Value)> = Vec::with_capacity(members.len());
@@ -143,15 +107,14 @@ fn write(value: &regorus::Value, out: &mut Out) -> Option<()> {
                 pairs.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
                 for (i, (k, v)) in pairs.into_iter().enumerate() {
                     if i > 0 {
-                        out.buf.push(b',');
+                        out.push(b',');
                     }
-                    write_str(k, &mut out.buf)?;
-                    out.buf.push(b':');
+                    write_str(k, out)?;
+                    out.push(b':');
                     write(v, out)?;
-                    out.flush_if_full();
                 }
             }
-            out.buf.push(b'}');
+            out.push(b'}');
         }
         // Sets and undefined do not come out of a JSON text.
         regorus::Value::Set(_) | regorus::Value::Undefined => return None,
@@ -275,28 +238,5 @@ mod tests {
         fn same_bytes_as_serde_json_canonicalizer(v in json()) {
             check(&v);
         }
-    }
-
-    #[test]
-    fn hashed_in_chunks_as_written_whole() {
-        use sha2::Digest as _;
-        // Large enough to be hashed in many chunks, with members, strings
-        // and numbers across the chunk boundaries.
-        let items: Vec<serde_json::Value> = (0..3000i64)
-            .map(|i| {
-                serde_json::json!({
-                    "id": format!("CVE-{i}"), "n": i, "f": i as f64 / 7.0,
-                    "s": "x".repeat((i % 37) as usize), "e": "tab\tquote\"", "u": "\u{e9}\u{1f600}",
-                    "nested": {"b": [i, -i, null, true], "\u{e000}": 1, "a": false}
-                })
-            })
-            .collect();
-        let v = serde_json::json!({"items": items, "z": "end"});
-        let value = regorus::Value::from_json_str(&v.to_string()).unwrap();
-        let whole = reference(&v);
-        assert!(whole.len() > 10 * super::CHUNK);
-        assert_eq!(super::to_vec(&value).unwrap(), whole);
-        let expected: [u8; 32] = sha2::Sha256::digest(&whole).into();
-        assert_eq!(super::sha256(&value), Some(expected));
     }
 }

@@ -59,7 +59,8 @@ use crate::decision::{
 use crate::environment::{EnvironmentsConfig, Mode, ResolvedEnvironment};
 use crate::error::{PolicyError, Result};
 use crate::exception::{Exception, ExceptionStatus, MatchTarget};
-use crate::input::{EnvironmentInfo, PolicyInput, Severity, format_time};
+use crate::input::{EnvironmentInfo, PolicyInput, Severity, Workload, format_time};
+use crate::prepared::PreparedArtifact;
 
 /// How the engine evaluates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -488,6 +489,49 @@ impl Engine {
         exceptions: &[Exception],
         now: OffsetDateTime,
     ) -> Decision {
+        let prepared = PreparedArtifact::new(input).map_err(|e| e.to_string());
+        self.decide_with(
+            input,
+            prepared.as_ref(),
+            input.workload.as_ref(),
+            environment,
+            exceptions,
+            now,
+        )
+    }
+
+    /// [`Self::decide`] about an artifact prepared beforehand, for
+    /// `workload` (which replaces the prepared input's). The same decision,
+    /// to the byte, as `decide` on the prepared input with that workload;
+    /// what the preparation did once is not done again (see
+    /// [`crate::prepared`]).
+    pub fn decide_prepared(
+        &self,
+        prepared: &PreparedArtifact<'_>,
+        workload: Option<&Workload>,
+        environment: &str,
+        exceptions: &[Exception],
+        now: OffsetDateTime,
+    ) -> Decision {
+        self.decide_with(
+            prepared.input(),
+            Ok(prepared),
+            workload,
+            environment,
+            exceptions,
+            now,
+        )
+    }
+
+    fn decide_with(
+        &self,
+        input: &PolicyInput,
+        prepared: std::result::Result<&PreparedArtifact<'_>, &String>,
+        workload: Option<&Workload>,
+        environment: &str,
+        exceptions: &[Exception],
+        now: OffsetDateTime,
+    ) -> Decision {
         let mut decision = Decision {
             outcome: Outcome::Deny,
             environment: environment.to_string(),
@@ -496,7 +540,7 @@ impl Engine {
                 name: input.artifact.name.clone(),
                 digest: input.artifact.digest.clone(),
             },
-            workload: input.workload.as_ref().map(|w| w.qualified_name()),
+            workload: workload.map(|w| w.qualified_name()),
             input_digest: None,
             bundle_digest: self.bundle_digest.clone(),
             policies: Vec::new(),
@@ -528,21 +572,17 @@ impl Engine {
         let (in_force, ignored) = split_exceptions(exceptions, now);
         decision.exceptions_ignored = ignored;
 
-        // The input as the policies see it: a borrowed view of the caller's
-        // input with the engine-owned fields set (the same document as
-        // `prepared_input`, without cloning the findings).
-        if let Err(e) = input.validate() {
-            return fail(decision, ErrorKind::Input, e.to_string());
-        }
+        // The input as the policies see it: the prepared evidence (checked
+        // when it was prepared) with the engine-owned fields set.
+        let prepared = match prepared {
+            Ok(p) => p,
+            Err(e) => return fail(decision, ErrorKind::Input, e.clone()),
+        };
         let info = EnvironmentInfo {
             name: env.name.clone(),
             params: env.params.clone(),
         };
-        let prepared = match input.prepared_view(now, &info, &in_force) {
-            Ok(p) => p,
-            Err(e) => return fail(decision, ErrorKind::Input, e.to_string()),
-        };
-        let value = match rego_input(&prepared) {
+        let value = match prepared.document(now, &info, workload, &in_force) {
             Ok((value, digest)) => {
                 decision.input_digest = Some(digest);
                 value
@@ -869,29 +909,6 @@ fn prepare(
     Ok((prepared, json))
 }
 
-/// The prepared input as the policies see it, and its digest, without any
-/// intermediate JSON: the typed input is serialised straight into a regorus
-/// value ([`crate::to_rego`], the same value regorus would parse from
-/// serde_json's text, at a fraction of the cost), and the digest, the
-/// canonical JSON (RFC 8785) of the typed input, is written from that value
-/// in one pass ([`crate::canonical`], the same bytes as
-/// `serde_json_canonicalizer`); anything the fast writer cannot express
-/// falls back to `serde_json_canonicalizer` on the typed input.
-fn rego_input<T: Serialize>(prepared: &T) -> Result<(regorus::Value, String)> {
-    let value = crate::to_rego::to_value(prepared)
-        .map_err(|e| PolicyError::Input(format!("cannot convert the input: {e}")))?;
-    let sha256 = match crate::canonical::sha256(&value) {
-        Some(sha256) => sha256,
-        None => Sha256::digest(
-            serde_json_canonicalizer::to_vec(prepared)
-                .map_err(|e| PolicyError::Input(format!("cannot canonicalise: {e}")))?,
-        )
-        .into(),
-    };
-    let digest = format!("sha256:{}", hex::encode(sha256));
-    Ok((value, digest))
-}
-
 /// Reads the violations out of one rule's value.
 fn violations_of(
     policy: &str,
@@ -1019,49 +1036,6 @@ mod tests {
     fn engine_is_send_and_sync() {
         fn assert_send_sync<T: Send + Sync + Clone>() {}
         assert_send_sync::<Engine>();
-    }
-
-    #[test]
-    fn the_input_value_is_what_regorus_parses_from_the_json_text() -> Result<()> {
-        let text = include_str!("../tests/scenarios/base-input.json");
-        let mut input = PolicyInput::from_json(text.as_bytes())?;
-        input.workload = Some(crate::input::Workload {
-            name: "api".into(),
-            labels: [("tier\u{e9}".to_string(), "1".to_string())].into(),
-            ..Default::default()
-        });
-        let mut given = input.findings[0].clone();
-        given.id = "CVE-GIVEN".into();
-        given.published = None;
-        given.fix_published = None;
-        given.age_days = Some(7);
-        given.package = None;
-        given.epss = None;
-        input.findings.push(given);
-        let now = crate::parse_rfc3339("2026-06-01T00:00:00Z")?;
-        let env = EnvironmentInfo {
-            name: "prod".into(),
-            params: serde_json::json!({"n": 30, "f": 0.5, "neg": -3, "list": ["a", null, true]})
-                .as_object()
-                .cloned()
-                .unwrap_or_default(),
-        };
-        // What `decide` converts: the borrowed view.
-        let view = input.prepared_view(now, &env, &[])?;
-        let (value, digest) = rego_input(&view)?;
-        // The reference: the prepared clone, as JSON text parsed by regorus.
-        let mut prepared = input.clone();
-        prepared.prepare(now, env, Vec::new())?;
-        let json =
-            serde_json::to_string(&prepared).map_err(|e| PolicyError::Input(e.to_string()))?;
-        let parsed =
-            regorus::Value::from_json_str(&json).map_err(|e| PolicyError::Input(e.to_string()))?;
-        assert_eq!(value, parsed);
-        let reference =
-            serde_json::to_value(&prepared).map_err(|e| PolicyError::Input(e.to_string()))?;
-        assert_eq!(digest, canonical_digest(&reference)?);
-        assert_eq!(prepared.findings[1].age_days, Some(7));
-        Ok(())
     }
 
     #[test]

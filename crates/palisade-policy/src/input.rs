@@ -518,53 +518,72 @@ impl PolicyInput {
     /// Each finding's `age_days` and `fix_age_days` at `now`: computed from
     /// `published` and `fix_published` when present, else as given.
     fn ages(&self, now: OffsetDateTime) -> Result<Vec<(Option<i64>, Option<i64>)>> {
+        Ok(self.ages_at(&self.finding_times()?, now))
+    }
+
+    /// Each finding's `published` and `fix_published`, parsed.
+    pub(crate) fn finding_times(&self) -> Result<Vec<FindingTimes>> {
         let mut out = Vec::with_capacity(self.findings.len());
         for (i, f) in self.findings.iter().enumerate() {
-            let mut age = f.age_days;
-            let mut fix_age = f.fix_age_days;
             // The field's path is only formatted for the error.
-            if let Some(p) = &f.published {
-                let t = parse_time("published", p)
-                    .or_else(|_| parse_time(&format!("findings[{i}].published"), p))?;
-                age = Some((now - t).whole_days().max(0));
-            }
-            if let Some(p) = &f.fix_published {
-                let t = parse_time("fix_published", p)
-                    .or_else(|_| parse_time(&format!("findings[{i}].fix_published"), p))?;
-                fix_age = Some((now - t).whole_days().max(0));
-            }
-            out.push((age, fix_age));
+            let published = match &f.published {
+                Some(p) => Some(
+                    parse_time("published", p)
+                        .or_else(|_| parse_time(&format!("findings[{i}].published"), p))?,
+                ),
+                None => None,
+            };
+            let fix_published = match &f.fix_published {
+                Some(p) => Some(
+                    parse_time("fix_published", p)
+                        .or_else(|_| parse_time(&format!("findings[{i}].fix_published"), p))?,
+                ),
+                None => None,
+            };
+            out.push((published, fix_published));
         }
         Ok(out)
     }
 
-    /// The input as [`PolicyInput::prepare`] would make it, as a borrowed
-    /// view that serialises to the same document without cloning the input
-    /// (a decision used to clone and drop every finding and component).
-    pub(crate) fn prepared_view<'a>(
-        &'a self,
+    /// The ages at `now` from the times of [`Self::finding_times`]: whole
+    /// days since each date (never negative), else as given.
+    pub(crate) fn ages_at(
+        &self,
+        times: &[FindingTimes],
         now: OffsetDateTime,
-        environment: &'a EnvironmentInfo,
-        exceptions: &'a [crate::exception::Exception],
-    ) -> Result<PreparedView<'a>> {
-        Ok(PreparedView {
-            input: self,
-            now: format_time(now),
-            environment,
-            exceptions,
-            ages: self.ages(now)?,
-        })
+    ) -> Vec<(Option<i64>, Option<i64>)> {
+        let days = |t: Option<OffsetDateTime>, given: Option<i64>| match t {
+            Some(t) => Some((now - t).whole_days().max(0)),
+            None => given,
+        };
+        self.findings
+            .iter()
+            .zip(times)
+            .map(|(f, (published, fix_published))| {
+                (
+                    days(*published, f.age_days),
+                    days(*fix_published, f.fix_age_days),
+                )
+            })
+            .collect()
     }
 }
 
-/// See [`PolicyInput::prepared_view`].
+/// A finding's `published` and `fix_published`, parsed.
+pub(crate) type FindingTimes = (Option<OffsetDateTime>, Option<OffsetDateTime>);
+
+/// The input as [`PolicyInput::prepare`] would make it, as a borrowed view
+/// that serialises to the same document without cloning the input (for the
+/// digest's fallback, [`crate::prepared`]). The workload is the view's own,
+/// so that one artifact's input can be viewed for several workloads.
 #[derive(Debug)]
 pub(crate) struct PreparedView<'a> {
-    input: &'a PolicyInput,
-    now: String,
-    environment: &'a EnvironmentInfo,
-    exceptions: &'a [crate::exception::Exception],
-    ages: Vec<(Option<i64>, Option<i64>)>,
+    pub(crate) input: &'a PolicyInput,
+    pub(crate) now: String,
+    pub(crate) environment: &'a EnvironmentInfo,
+    pub(crate) workload: Option<&'a Workload>,
+    pub(crate) exceptions: &'a [crate::exception::Exception],
+    pub(crate) ages: Vec<(Option<i64>, Option<i64>)>,
 }
 
 impl Serialize for PreparedView<'_> {
@@ -579,13 +598,14 @@ impl Serialize for PreparedView<'_> {
             version,
             now: _,
             environment: _,
-            workload,
+            workload: _,
             artifact,
             attestations,
             sbom,
             findings,
             exceptions: _,
         } = self.input;
+        let workload = &self.workload;
         let mut st = serializer.serialize_struct("PolicyInput", 9)?;
         st.serialize_field("version", version)?;
         st.serialize_field("now", &self.now)?;
@@ -614,10 +634,10 @@ impl Serialize for PreparedView<'_> {
 }
 
 /// A finding with its ages at the decision time.
-struct AgedFinding<'a> {
-    finding: &'a Finding,
-    age: Option<i64>,
-    fix_age: Option<i64>,
+pub(crate) struct AgedFinding<'a> {
+    pub(crate) finding: &'a Finding,
+    pub(crate) age: Option<i64>,
+    pub(crate) fix_age: Option<i64>,
 }
 
 impl Serialize for AgedFinding<'_> {

@@ -19,6 +19,7 @@
 //! Modules:
 //! * [`input`]: the input document and its limits.
 //! * [`engine`]: compile once, decide many times; the evaluation limit.
+//! * [`prepared`]: an artifact's input converted once for many decisions.
 //! * [`decision`]: outcome, violations, errors, the decision-log record.
 //! * [`environment`]: `off`/`audit`/`warn`/`enforce` per policy, with inheritance.
 //! * [`exception`]: scoped, expiring, two-person approved exceptions and their events.
@@ -37,6 +38,7 @@ pub mod exception;
 pub mod input;
 pub mod library;
 pub mod load;
+pub mod prepared;
 mod recursion;
 pub mod testing;
 mod to_rego;
@@ -49,6 +51,7 @@ pub use environment::{EnvironmentsConfig, Mode};
 pub use error::{PolicyError, Result};
 pub use exception::{Exception, ExceptionEvent, ExceptionLedger, ExceptionScope, ExceptionStatus};
 pub use input::{INPUT_VERSION, PolicyInput};
+pub use prepared::PreparedArtifact;
 pub use time::OffsetDateTime;
 
 /// Parses an RFC 3339 time (for `--now` options and the like).
