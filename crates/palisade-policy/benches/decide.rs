@@ -163,7 +163,7 @@ fn bench(c: &mut Criterion) {
     c.bench_function("decide/builtin-library/500-findings", |b| {
         b.iter(|| black_box(engine.decide(black_box(&input), "prod", &[], now())))
     });
-    let prepared = palisade_policy::PreparedArtifact::new(&input).unwrap();
+    let prepared = palisade_policy::PreparedArtifact::new(&input);
     c.bench_function("decide_prepared/builtin-library/500-findings", |b| {
         b.iter(|| {
             black_box(engine.decide_prepared(
@@ -271,7 +271,7 @@ fn percentiles() {
     });
     cold.print("decide (input converted every time)", &load);
 
-    let prepared = palisade_policy::PreparedArtifact::new(&input).unwrap();
+    let prepared = palisade_policy::PreparedArtifact::new(&input);
     let workload = input.workload.as_ref();
     let at = |i: usize| now() + time::Duration::seconds(i as i64);
     // The prepared decision is the same decision.
@@ -290,7 +290,7 @@ fn percentiles() {
     new_day.print("decide_prepared when every finding's age changed", &load);
     let started = Instant::now();
     for _ in 0..200 {
-        black_box(palisade_policy::PreparedArtifact::new(black_box(&input)).unwrap());
+        black_box(palisade_policy::PreparedArtifact::new(black_box(&input)));
     }
     println!(
         "PreparedArtifact::new: mean {:.3} ms (200 times)",

@@ -489,10 +489,8 @@ impl Engine {
         exceptions: &[Exception],
         now: OffsetDateTime,
     ) -> Decision {
-        let prepared = PreparedArtifact::new(input).map_err(|e| e.to_string());
-        self.decide_with(
-            input,
-            prepared.as_ref(),
+        self.decide_prepared(
+            &PreparedArtifact::new(input),
             input.workload.as_ref(),
             environment,
             exceptions,
@@ -513,25 +511,7 @@ impl Engine {
         exceptions: &[Exception],
         now: OffsetDateTime,
     ) -> Decision {
-        self.decide_with(
-            prepared.input(),
-            Ok(prepared),
-            workload,
-            environment,
-            exceptions,
-            now,
-        )
-    }
-
-    fn decide_with(
-        &self,
-        input: &PolicyInput,
-        prepared: std::result::Result<&PreparedArtifact<'_>, &String>,
-        workload: Option<&Workload>,
-        environment: &str,
-        exceptions: &[Exception],
-        now: OffsetDateTime,
-    ) -> Decision {
+        let input = prepared.input();
         let mut decision = Decision {
             outcome: Outcome::Deny,
             environment: environment.to_string(),
@@ -574,10 +554,6 @@ impl Engine {
 
         // The input as the policies see it: the prepared evidence (checked
         // when it was prepared) with the engine-owned fields set.
-        let prepared = match prepared {
-            Ok(p) => p,
-            Err(e) => return fail(decision, ErrorKind::Input, e.clone()),
-        };
         let info = EnvironmentInfo {
             name: env.name.clone(),
             params: env.params.clone(),
@@ -587,7 +563,7 @@ impl Engine {
                 decision.input_digest = Some(digest);
                 value
             }
-            Err(e) => return fail(decision, ErrorKind::Input, e.to_string()),
+            Err(message) => return fail(decision, ErrorKind::Input, message),
         };
         let mut rego = self.rego.clone();
         rego.set_input(value);

@@ -73,10 +73,17 @@ struct AgedFindings {
 
 /// An artifact's evidence converted once for many decisions (see the
 /// module documentation). `Send + Sync`: decisions on several threads share
-/// one.
+/// one. An input that fails its checks ([`PolicyInput::validate`]) is
+/// prepared too: every decision about it denies with the reason.
 #[derive(Debug)]
 pub struct PreparedArtifact<'a> {
     input: Cow<'a, PolicyInput>,
+    ready: std::result::Result<Ready, String>,
+}
+
+/// The converted evidence of a valid input.
+#[derive(Debug)]
+struct Ready {
     times: Vec<FindingTimes>,
     version: Part,
     artifact: Part,
@@ -87,29 +94,19 @@ pub struct PreparedArtifact<'a> {
 }
 
 impl<'a> PreparedArtifact<'a> {
-    /// Checks `input` ([`PolicyInput::validate`]) and converts its
-    /// evidence, borrowing it.
-    pub fn new(input: &'a PolicyInput) -> Result<Self> {
+    /// Checks `input` and converts its evidence, borrowing it.
+    pub fn new(input: &'a PolicyInput) -> Self {
         Self::from_cow(Cow::Borrowed(input))
     }
 
     /// As [`Self::new`], owning the input (to keep in a cache).
-    pub fn owned(input: PolicyInput) -> Result<PreparedArtifact<'static>> {
+    pub fn owned(input: PolicyInput) -> PreparedArtifact<'static> {
         PreparedArtifact::from_cow(Cow::Owned(input))
     }
 
-    fn from_cow(input: Cow<'a, PolicyInput>) -> Result<Self> {
-        input.validate()?;
-        let times = input.finding_times()?;
-        Ok(Self {
-            version: Part::of(&input.version)?,
-            artifact: Part::of(&input.artifact)?,
-            attestations: Part::of(&input.attestations)?,
-            sbom: input.sbom.as_ref().map(Part::of).transpose()?,
-            times,
-            findings: Mutex::new(None),
-            input,
-        })
+    fn from_cow(input: Cow<'a, PolicyInput>) -> Self {
+        let ready = Ready::of(&input).map_err(|e| e.to_string());
+        Self { input, ready }
     }
 
     /// The input the artifact was prepared from.
@@ -117,9 +114,48 @@ impl<'a> PreparedArtifact<'a> {
         &self.input
     }
 
+    /// Why the input cannot be decided on, if it cannot.
+    pub fn error(&self) -> Option<&str> {
+        self.ready.as_ref().err().map(String::as_str)
+    }
+
+    /// The document the policies see at `now`, and its digest (the SHA-256
+    /// of its RFC 8785 canonical JSON, `sha256:<hex>`); the error's text
+    /// when the input is invalid.
+    pub(crate) fn document(
+        &self,
+        now: OffsetDateTime,
+        environment: &EnvironmentInfo,
+        workload: Option<&Workload>,
+        exceptions: &[Exception],
+    ) -> std::result::Result<(regorus::Value, String), String> {
+        let ready = self.ready.as_ref().map_err(String::clone)?;
+        ready
+            .document(&self.input, now, environment, workload, exceptions)
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl Ready {
+    fn of(input: &PolicyInput) -> Result<Self> {
+        input.validate()?;
+        Ok(Self {
+            times: input.finding_times()?,
+            version: Part::of(&input.version)?,
+            artifact: Part::of(&input.artifact)?,
+            attestations: Part::of(&input.attestations)?,
+            sbom: input.sbom.as_ref().map(Part::of).transpose()?,
+            findings: Mutex::new(None),
+        })
+    }
+
     /// The findings at `ages`: the last ones when no age changed, else
     /// rebuilt, converting only the findings whose ages changed.
-    fn findings_at(&self, ages: Vec<(Option<i64>, Option<i64>)>) -> Result<Arc<AgedFindings>> {
+    fn findings_at(
+        &self,
+        input: &PolicyInput,
+        ages: Vec<(Option<i64>, Option<i64>)>,
+    ) -> Result<Arc<AgedFindings>> {
         let last = self
             .findings
             .lock()
@@ -130,90 +166,21 @@ impl<'a> PreparedArtifact<'a> {
         {
             return Ok(last.clone());
         }
-        let built = Arc::new(self.build_findings(ages, last.as_deref())?);
+        let built = Arc::new(build_findings(input, ages, last.as_deref())?);
         *self.findings.lock().unwrap_or_else(PoisonError::into_inner) = Some(built.clone());
         Ok(built)
     }
 
-    fn build_findings(
+    /// The document at `now` (see [`PreparedArtifact::document`]).
+    fn document(
         &self,
-        ages: Vec<(Option<i64>, Option<i64>)>,
-        last: Option<&AgedFindings>,
-    ) -> Result<AgedFindings> {
-        let findings = &self.input.findings;
-        let last_items = last.and_then(|l| match &l.value {
-            regorus::Value::Array(items) if items.len() == findings.len() => Some((l, items)),
-            _ => None,
-        });
-        let mut items = Vec::with_capacity(findings.len());
-        let capacity = last
-            .and_then(|l| l.text.as_ref())
-            .map_or(0, |(t, _)| t.len() + 64);
-        let mut text: Option<(Vec<u8>, Vec<Range<usize>>)> = Some((
-            Vec::with_capacity(capacity),
-            Vec::with_capacity(findings.len()),
-        ));
-        if let Some((buf, _)) = &mut text {
-            buf.push(b'[');
-        }
-        for (i, (finding, &(age, fix_age))) in findings.iter().zip(&ages).enumerate() {
-            let reused = last_items.and_then(|(l, items)| {
-                (l.ages.get(i) == Some(&(age, fix_age)))
-                    .then(|| items.get(i).map(|v| (l, v)))
-                    .flatten()
-            });
-            let value = match reused {
-                Some((_, v)) => v.clone(),
-                None => crate::to_rego::to_value(&AgedFinding {
-                    finding,
-                    age,
-                    fix_age,
-                })
-                .map_err(|e| PolicyError::Input(format!("cannot convert the input: {e}")))?,
-            };
-            if let Some((buf, spans)) = &mut text {
-                if i > 0 {
-                    buf.push(b',');
-                }
-                let start = buf.len();
-                let old = reused.and_then(|(l, _)| {
-                    let (t, s) = l.text.as_ref()?;
-                    t.get(s.get(i)?.clone())
-                });
-                let written = match old {
-                    Some(old) => {
-                        buf.extend_from_slice(old);
-                        Some(())
-                    }
-                    None => crate::canonical::append(&value, buf),
-                };
-                match written {
-                    Some(()) => spans.push(start..buf.len()),
-                    None => text = None,
-                }
-            }
-            items.push(value);
-        }
-        if let Some((buf, _)) = &mut text {
-            buf.push(b']');
-        }
-        Ok(AgedFindings {
-            ages,
-            value: regorus::Value::from(items),
-            text,
-        })
-    }
-
-    /// The document the policies see at `now`, and its digest (the SHA-256
-    /// of its RFC 8785 canonical JSON, `sha256:<hex>`).
-    pub(crate) fn document(
-        &self,
+        input: &PolicyInput,
         now: OffsetDateTime,
         environment: &EnvironmentInfo,
         workload: Option<&Workload>,
         exceptions: &[Exception],
     ) -> Result<(regorus::Value, String)> {
-        let findings = self.findings_at(self.input.ages_at(&self.times, now))?;
+        let findings = self.findings_at(input, input.ages_at(&self.times, now))?;
         let now_text = format_time(now);
         let now_part = Part::of(now_text.as_str())?;
         let environment_part = Part::of(environment)?;
@@ -266,7 +233,7 @@ impl<'a> PreparedArtifact<'a> {
             hasher.finalize().into()
         } else {
             let view = PreparedView {
-                input: &self.input,
+                input,
                 now: now_text,
                 environment,
                 workload,
@@ -281,6 +248,77 @@ impl<'a> PreparedArtifact<'a> {
         };
         Ok((value, format!("sha256:{}", hex::encode(sha256))))
     }
+}
+
+/// The findings of `input` at `ages`, sharing what `last` had at the same
+/// ages.
+fn build_findings(
+    input: &PolicyInput,
+    ages: Vec<(Option<i64>, Option<i64>)>,
+    last: Option<&AgedFindings>,
+) -> Result<AgedFindings> {
+    let findings = &input.findings;
+    let last_items = last.and_then(|l| match &l.value {
+        regorus::Value::Array(items) if items.len() == findings.len() => Some((l, items)),
+        _ => None,
+    });
+    let mut items = Vec::with_capacity(findings.len());
+    let capacity = last
+        .and_then(|l| l.text.as_ref())
+        .map_or(0, |(t, _)| t.len() + 64);
+    let mut text: Option<(Vec<u8>, Vec<Range<usize>>)> = Some((
+        Vec::with_capacity(capacity),
+        Vec::with_capacity(findings.len()),
+    ));
+    if let Some((buf, _)) = &mut text {
+        buf.push(b'[');
+    }
+    for (i, (finding, &(age, fix_age))) in findings.iter().zip(&ages).enumerate() {
+        let reused = last_items.and_then(|(l, items)| {
+            (l.ages.get(i) == Some(&(age, fix_age)))
+                .then(|| items.get(i).map(|v| (l, v)))
+                .flatten()
+        });
+        let value = match reused {
+            Some((_, v)) => v.clone(),
+            None => crate::to_rego::to_value(&AgedFinding {
+                finding,
+                age,
+                fix_age,
+            })
+            .map_err(|e| PolicyError::Input(format!("cannot convert the input: {e}")))?,
+        };
+        if let Some((buf, spans)) = &mut text {
+            if i > 0 {
+                buf.push(b',');
+            }
+            let start = buf.len();
+            let old = reused.and_then(|(l, _)| {
+                let (t, s) = l.text.as_ref()?;
+                t.get(s.get(i)?.clone())
+            });
+            let written = match old {
+                Some(old) => {
+                    buf.extend_from_slice(old);
+                    Some(())
+                }
+                None => crate::canonical::append(&value, buf),
+            };
+            match written {
+                Some(()) => spans.push(start..buf.len()),
+                None => text = None,
+            }
+        }
+        items.push(value);
+    }
+    if let Some((buf, _)) = &mut text {
+        buf.push(b']');
+    }
+    Ok(AgedFindings {
+        ages,
+        value: regorus::Value::from(items),
+        text,
+    })
 }
 
 #[cfg(test)]
@@ -341,7 +379,7 @@ mod tests {
     #[test]
     fn the_document_is_what_regorus_parses_from_the_json_text_at_every_time() {
         let input = input();
-        let prepared = PreparedArtifact::new(&input).unwrap();
+        let prepared = PreparedArtifact::new(&input);
         let other = Workload {
             name: "worker".into(),
             namespace: Some("shop".into()),
@@ -367,17 +405,18 @@ mod tests {
     #[test]
     fn a_finding_whose_age_did_not_change_is_shared_not_rebuilt() {
         let input = input();
-        let prepared = PreparedArtifact::new(&input).unwrap();
+        let prepared = PreparedArtifact::new(&input);
         let at = |t: &str| crate::parse_rfc3339(t).unwrap();
         let first = prepared
             .document(at("2026-06-01T00:00:00Z"), &env(), None, &[])
             .unwrap();
-        let first_findings = prepared.findings.lock().unwrap().clone().unwrap();
+        let ready = prepared.ready.as_ref().unwrap();
+        let first_findings = ready.findings.lock().unwrap().clone().unwrap();
         // A second later no age changes: the very same findings.
         prepared
             .document(at("2026-06-01T00:00:01Z"), &env(), None, &[])
             .unwrap();
-        let same = prepared.findings.lock().unwrap().clone().unwrap();
+        let same = ready.findings.lock().unwrap().clone().unwrap();
         assert!(Arc::ptr_eq(&first_findings, &same));
         // A year later every dated finding is rebuilt; the one with a given
         // age and no dates is shared.
@@ -385,7 +424,7 @@ mod tests {
             .document(at("2027-06-01T00:00:00Z"), &env(), None, &[])
             .unwrap();
         assert_ne!(digest, first.1);
-        let later = prepared.findings.lock().unwrap().clone().unwrap();
+        let later = ready.findings.lock().unwrap().clone().unwrap();
         let (regorus::Value::Array(a), regorus::Value::Array(b)) = (&same.value, &later.value)
         else {
             panic!("findings are arrays");
@@ -405,7 +444,10 @@ mod tests {
     fn an_invalid_input_is_refused_when_prepared() {
         let mut input = input();
         input.findings[0].published = Some("yesterday".into());
-        let err = PreparedArtifact::new(&input).unwrap_err().to_string();
+        let prepared = PreparedArtifact::new(&input);
+        let err = prepared.error().unwrap();
         assert!(err.contains("findings[0].published"), "{err}");
+        let now = crate::parse_rfc3339("2026-06-01T00:00:00Z").unwrap();
+        assert_eq!(prepared.document(now, &env(), None, &[]).unwrap_err(), err);
     }
 }
