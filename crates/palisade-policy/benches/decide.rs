@@ -370,7 +370,31 @@ fn per_policy() {
     }
 }
 
+/// With `PALISADE_BENCH_PREPARED_LOOP=N`: only N prepared decisions, for a
+/// profiler.
+fn prepared_loop(n: usize) {
+    let engine = engine();
+    let input = realistic_input();
+    let prepared = palisade_policy::PreparedArtifact::new(&input);
+    let started = Instant::now();
+    for i in 0..n {
+        let at = now() + time::Duration::seconds(i as i64);
+        black_box(engine.decide_prepared(&prepared, input.workload.as_ref(), "prod", &[], at));
+    }
+    println!(
+        "{n} prepared decisions: mean {:.3} ms",
+        started.elapsed().as_secs_f64() * 1e3 / n as f64
+    );
+}
+
 fn main() {
+    if let Some(n) = std::env::var("PALISADE_BENCH_PREPARED_LOOP")
+        .ok()
+        .and_then(|n| n.parse().ok())
+    {
+        prepared_loop(n);
+        return;
+    }
     if std::env::var_os("PALISADE_BENCH_PER_POLICY").is_some() {
         per_policy();
         return;

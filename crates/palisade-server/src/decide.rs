@@ -276,7 +276,14 @@ struct CacheInner {
     /// workload. Workloads are only ever inserted, never changed; the
     /// generation still scopes them, as environments can be redefined.
     workloads: std::collections::HashMap<WorkloadKey, palisade_store::model::WorkloadView>,
+    /// (reference, digest) → the artifact's policy input, prepared once for
+    /// every decision about it under this generation (each workload and
+    /// environment, and each decision after another's cache entry expired).
+    prepared: std::collections::HashMap<(String, String), PreparedInput>,
 }
+
+/// An artifact's policy input prepared for many decisions.
+type PreparedInput = std::sync::Arc<palisade_policy::PreparedArtifact<'static>>;
 
 type WorkloadKey = (String, String, String, String);
 
@@ -302,6 +309,9 @@ impl DecisionCache {
     /// At most this many decisions are kept (the oldest generation's are
     /// dropped together when it is exceeded).
     const CAPACITY: usize = 50_000;
+    /// At most this many prepared inputs are kept (each holds an artifact's
+    /// findings and components, converted).
+    const PREPARED_CAPACITY: usize = 1_000;
 
     /// Whether `digest` was seen in the store before (see [`Self::remember_known`]).
     pub fn is_known(&self, digest: &str) -> bool {
@@ -339,7 +349,23 @@ impl DecisionCache {
             inner.decisions.clear();
             inner.namespaces.clear();
             inner.workloads.clear();
+            inner.prepared.clear();
         }
+    }
+
+    fn prepared(&self, generation: i64, key: &(String, String)) -> Option<PreparedInput> {
+        let mut inner = self.lock();
+        Self::at(&mut inner, generation);
+        inner.prepared.get(key).cloned()
+    }
+
+    fn put_prepared(&self, generation: i64, key: (String, String), value: PreparedInput) {
+        let mut inner = self.lock();
+        Self::at(&mut inner, generation);
+        if inner.prepared.len() >= Self::PREPARED_CAPACITY {
+            inner.prepared.clear();
+        }
+        inner.prepared.insert(key, value);
     }
 
     fn workload(
@@ -509,6 +535,26 @@ pub async fn registered_workload(
     Ok(found)
 }
 
+/// The policy input of the artifact `digest` named by `subject`'s
+/// reference, prepared once per evidence generation (see
+/// [`palisade_policy::PreparedArtifact`]); the workload is the decision's.
+async fn prepared_input(
+    s: &AppState,
+    generation: i64,
+    subject: &Subject,
+    digest: &str,
+) -> Result<PreparedInput, StoreError> {
+    let key = (subject.reference.clone(), digest.to_owned());
+    if let Some(hit) = s.decisions.prepared(generation, &key) {
+        return Ok(hit);
+    }
+    let mut input = input_for(&s.store, subject, digest).await?;
+    input.workload = None;
+    let prepared = std::sync::Arc::new(palisade_policy::PreparedArtifact::owned(input));
+    s.decisions.put_prepared(generation, key, prepared.clone());
+    Ok(prepared)
+}
+
 /// Decides about `subject` and records the decision. Returns the decision
 /// and its id.
 pub async fn decide(s: &AppState, subject: &Subject) -> Result<(Decision, String), StoreError> {
@@ -550,9 +596,10 @@ pub async fn decide_at(
             };
             let decision = match &digest {
                 Some(d) => {
-                    let input = input_for(store, subject, d).await?;
-                    engine.decide(
-                        &input,
+                    let prepared = prepared_input(s, generation, subject, d).await?;
+                    engine.decide_prepared(
+                        &prepared,
+                        subject.workload.as_ref(),
                         &subject.environment,
                         &exceptions,
                         millis_to_time(now),
