@@ -7,8 +7,11 @@
 //! inserted, known ones updated (a finding is known when it shares a
 //! component and any id or alias with a stored one, so that a CVE record
 //! arriving after its GHSA twin does not duplicate it), and stored ones that
-//! are no longer reported are resolved with the reason. Every change is a
-//! `finding_events` row and an `events` row for notifications.
+//! are no longer reported are resolved with the reason. Every change is an
+//! `events` row for notifications and a `finding_events` row for the
+//! history, except a detection: the finding's own `detected_by` and
+//! `first_seen` are its detection event (one row less per new finding, which
+//! is most of what re-analysis after an advisory writes).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -440,6 +443,15 @@ fn event_from(r: &AnyRow) -> Result<FindingEvent, sqlx::Error> {
 
 type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
 
+/// The detection events of findings stored since migration 0004, as
+/// `finding_events` rows (the finding's id serves as the event's), for
+/// queries to extend with `AND ...` and union with that table.
+pub(crate) const DETECTIONS: &str =
+    "SELECT f.id AS id, f.id AS finding_id, f.first_seen AS at, f.detected_by AS actor,
+        'detected' AS kind, NULL AS from_state, 'open' AS to_state, NULL AS justification,
+        NULL AS comment
+     FROM findings f WHERE f.detected_by IS NOT NULL";
+
 /// The team-visibility clause for findings aliased `f`: the artifact belongs
 /// to the team, or ran (or runs) in one of its workloads.
 pub(crate) fn scope_clause(q: &mut Sql, scope: &Scope, digest_col: &str) {
@@ -810,10 +822,11 @@ impl Store {
 
     /// A finding's history, oldest first.
     pub async fn finding_history(&self, id: &str) -> Result<Vec<FindingEvent>, StoreError> {
-        let rows = sqlx::query(
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT id, finding_id, at, actor, kind, from_state, to_state, justification, comment
-             FROM finding_events WHERE finding_id = $1 ORDER BY at, id",
-        )
+             FROM finding_events WHERE finding_id = $1
+             UNION ALL {DETECTIONS} AND f.id = $1 ORDER BY at, id"
+        )))
         .bind(id)
         .fetch_all(self.pool())
         .await?;
@@ -1288,6 +1301,7 @@ async fn reconcile(
                     p.as_ref()
                         .map_or_else(|| "[]".to_owned(), |p| p.factors.to_string()),
                 ),
+                Val::from(actor),
             ]
         })
         .collect();
@@ -1295,7 +1309,7 @@ async fn reconcile(
         &mut *tx,
         "INSERT INTO findings (id, artifact_digest, component_key, component_name, component_version, purl,
             package_key, advisory_id, aliases, summary, severity, score, fix_version, fixed_versions,
-            sources, state, first_seen, updated_at, rank, vector, priority, due_at, factors)",
+            sources, state, first_seen, updated_at, rank, vector, priority, due_at, factors, detected_by)",
         "ON CONFLICT (artifact_digest, component_key, advisory_id) DO NOTHING RETURNING id",
         insert_rows,
     )
@@ -1311,7 +1325,6 @@ async fn reconcile(
         for vid in ids {
             ids_rows.push(vec![Val::from(id.as_str()), Val::from(vid.as_str())]);
         }
-        event_rows.push(event(id.as_str(), "detected", None, "open", None));
         notify_rows.push(notice(
             "finding.new",
             id.as_str(),
@@ -1450,8 +1463,9 @@ impl FindingChanges {
 }
 
 impl Store {
-    /// Moves a finding's first sighting (and its `detected` event) back to
-    /// `at`: for demo data and for importing history from another tool.
+    /// Moves a finding's first sighting (its detection) back to `at`: for
+    /// demo data and for importing history from another tool. A finding
+    /// stored before migration 0004 has its `detected` row moved too.
     pub async fn backdate_finding(&self, id: &str, at: i64) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE findings SET first_seen = $2 WHERE id = $1 AND first_seen > $2")

@@ -166,10 +166,15 @@ impl Store {
         scope: &Scope,
         since: i64,
     ) -> Result<Vec<StateChange>, StoreError> {
-        let mut q = Sql::new(
-            "SELECT ev.finding_id, ev.at, ev.from_state, ev.to_state FROM finding_events ev
-             JOIN findings f ON f.id = ev.finding_id WHERE ev.kind <> 'changed'",
-        );
+        // Detections since migration 0004 are the findings themselves.
+        let mut q = Sql::new(&format!(
+            "SELECT ev.finding_id, ev.at, ev.from_state, ev.to_state FROM (
+                SELECT id, finding_id, at, from_state, to_state FROM finding_events
+                WHERE kind <> 'changed'
+                UNION ALL SELECT id, finding_id, at, from_state, to_state FROM ({}) d
+             ) ev JOIN findings f ON f.id = ev.finding_id WHERE 1 = 1",
+            crate::findings::DETECTIONS
+        ));
         let p = q.bind_int(since);
         q.and(&format!("ev.at >= {p}"));
         crate::findings::scope_clause(&mut q, scope, "f.artifact_digest");
