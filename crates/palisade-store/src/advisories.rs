@@ -84,7 +84,7 @@ impl Store {
             let list = q.in_list(chunk.iter().map(|r| r.id.clone()));
             q.push(&list);
             let existing: BTreeMap<String, i64> = q
-                .fetch_all_in(&mut *tx)
+                .fetch_all_in(&mut tx)
                 .await?
                 .iter()
                 .map(|r| Ok((r.try_get("id")?, r.try_get("modified")?)))

@@ -557,7 +557,7 @@ impl Store {
         let findings = reconcile(
             &mut tx,
             &[&part],
-            Reach::All,
+            None,
             &ing.actor,
             "no longer matched",
             None,
@@ -587,6 +587,19 @@ impl Store {
         prioritise: Option<Prioritiser<'_>>,
     ) -> Result<FindingChanges, StoreError> {
         let mut changes = FindingChanges::default();
+        // After advisories changed, the stored findings known by their ids
+        // are read once, before anything is written: read per batch, the
+        // ids also found the findings this re-analysis had just stored, and
+        // the reads grew with every batch. The batches cover distinct
+        // artifacts, so none changes what another knows; a concurrent
+        // upload's finding is still caught by the unique key on insert.
+        let preloaded = match reach {
+            Reach::Ids(ids) => {
+                let artifacts: BTreeSet<&str> = parts.iter().map(|p| p.artifact.as_str()).collect();
+                Some(known_by_ids(&self.pool, ids, &artifacts).await?)
+            }
+            Reach::All => None,
+        };
         let mut batch: Vec<&ArtifactFindings> = Vec::new();
         let mut size = 0usize;
         let mut rest = parts.iter().peekable();
@@ -597,7 +610,15 @@ impl Store {
                 continue;
             }
             let mut tx = self.begin_write().await?;
-            let c = reconcile(&mut tx, &batch, reach, actor, reason, prioritise).await?;
+            let c = reconcile(
+                &mut tx,
+                &batch,
+                preloaded.as_ref(),
+                actor,
+                reason,
+                prioritise,
+            )
+            .await?;
             crate::bump_counter(&mut *tx, crate::EVIDENCE_GENERATION).await?;
             tx.commit().await?;
             changes.absorb(c);
@@ -1079,56 +1100,72 @@ fn all_ids(f: &NewFinding) -> BTreeSet<String> {
 /// is known by.
 type Known = (Finding, BTreeSet<String>);
 
-/// Loads the stored findings of `artifacts` that `reach` lets a
-/// reconciliation decide again, by artifact and component.
-async fn load_known(
-    tx: &mut Tx<'_>,
-    artifacts: &[&str],
-    reach: Reach<'_>,
-) -> Result<BTreeMap<(String, String), Vec<Known>>, StoreError> {
-    let mut rows = Vec::new();
-    for chunk in artifacts.chunks(CHUNK) {
-        match reach {
-            Reach::All => {
-                let mut q = Sql::new(&format!(
-                    "SELECT {FINDING_COLUMNS} FROM findings f WHERE f.artifact_digest IN "
-                ));
-                let list = q.in_list(chunk.iter().map(|a| (*a).to_owned()));
-                q.push(&list);
-                rows.extend(q.fetch_all_in(&mut **tx).await?);
-            }
-            Reach::Ids(ids) => {
-                let ids: Vec<&String> = ids.iter().collect();
-                for ids in ids.chunks(CHUNK) {
-                    let mut q = Sql::new(&format!(
-                        "SELECT {FINDING_COLUMNS} FROM findings f WHERE f.artifact_digest IN "
-                    ));
-                    let list = q.in_list(chunk.iter().map(|a| (*a).to_owned()));
-                    q.push(&list);
-                    let vulns = q.in_list(ids.iter().map(|i| (*i).clone()));
-                    q.push(&format!(
-                        " AND f.id IN (SELECT finding_id FROM finding_ids WHERE vuln_id IN {vulns})"
-                    ));
-                    rows.extend(q.fetch_all_in(&mut **tx).await?);
-                }
-            }
-        }
-    }
-    let mut known: BTreeMap<(String, String), Vec<Known>> = BTreeMap::new();
+/// Stored findings by (artifact, component), each with every id it is
+/// known by.
+type KnownMap = BTreeMap<(String, String), Vec<Known>>;
+
+/// Groups stored finding rows by artifact and component, once each.
+fn group_known<'r>(rows: impl IntoIterator<Item = &'r AnyRow>) -> Result<KnownMap, StoreError> {
+    let mut known: KnownMap = BTreeMap::new();
     let mut seen = BTreeSet::new();
-    for r in &rows {
+    for r in rows {
         let f = finding_from(r)?;
         if !seen.insert(f.id.clone()) {
             continue;
         }
-        let mut ids: BTreeSet<String> = f.aliases.iter().cloned().collect();
-        ids.insert(f.advisory_id.clone());
+        let ids = stored_ids(&f);
         known
             .entry((f.artifact_digest.clone(), f.component_key.clone()))
             .or_default()
             .push((f, ids));
     }
     Ok(known)
+}
+
+fn stored_ids(f: &Finding) -> BTreeSet<String> {
+    let mut ids: BTreeSet<String> = f.aliases.iter().cloned().collect();
+    ids.insert(f.advisory_id.clone());
+    ids
+}
+
+/// Loads every stored finding of `artifacts` (a reconciliation that decides
+/// all of their findings again).
+async fn load_known(tx: &mut Tx<'_>, artifacts: &[&str]) -> Result<KnownMap, StoreError> {
+    let mut rows = Vec::new();
+    for chunk in artifacts.chunks(CHUNK) {
+        let mut q = Sql::new(&format!(
+            "SELECT {FINDING_COLUMNS} FROM findings f WHERE f.artifact_digest IN "
+        ));
+        let list = q.in_list(chunk.iter().map(|a| (*a).to_owned()));
+        q.push(&list);
+        rows.extend(q.fetch_all_in(tx).await?);
+    }
+    group_known(&rows)
+}
+
+/// Loads the stored findings of `artifacts` known by one of `ids`: driven by
+/// the ids (`CROSS JOIN` keeps SQLite's join order), since few findings carry
+/// them while an artifact can hold hundreds.
+async fn known_by_ids(
+    pool: &sqlx::AnyPool,
+    ids: &BTreeSet<String>,
+    artifacts: &BTreeSet<&str>,
+) -> Result<KnownMap, StoreError> {
+    let ids: Vec<&String> = ids.iter().collect();
+    let mut rows = Vec::new();
+    for chunk in ids.chunks(CHUNK) {
+        let mut q = Sql::new(&format!(
+            "SELECT {FINDING_COLUMNS} FROM finding_ids i CROSS JOIN findings f
+             WHERE f.id = i.finding_id AND i.vuln_id IN "
+        ));
+        let list = q.in_list(chunk.iter().map(|i| (*i).clone()));
+        q.push(&list);
+        rows.extend(q.fetch_all(pool).await?);
+    }
+    group_known(rows.iter().filter(|r| {
+        r.try_get::<String, _>("artifact_digest")
+            .is_ok_and(|a| artifacts.contains(a.as_str()))
+    }))
 }
 
 /// What a reconciliation writes, planned before anything is written.
@@ -1223,18 +1260,25 @@ fn plan_artifact<'a>(
 async fn reconcile(
     tx: &mut Tx<'_>,
     parts: &[&ArtifactFindings],
-    reach: Reach<'_>,
+    preloaded: Option<&KnownMap>,
     actor: &str,
     reason: &str,
     prioritise: Option<Prioritiser<'_>>,
 ) -> Result<FindingChanges, StoreError> {
     let mut changes = FindingChanges::default();
     let now = now_ms();
-    let artifacts: Vec<&str> = parts.iter().map(|p| p.artifact.as_str()).collect();
-    let known = load_known(tx, &artifacts, reach).await?;
+    let loaded;
+    let known = match preloaded {
+        Some(known) => known,
+        None => {
+            let artifacts: Vec<&str> = parts.iter().map(|p| p.artifact.as_str()).collect();
+            loaded = load_known(tx, &artifacts).await?;
+            &loaded
+        }
+    };
     let mut plan = Plan::default();
     for part in parts {
-        plan_artifact(&mut plan, part, &known);
+        plan_artifact(&mut plan, part, known);
     }
     changes.unchanged = plan.unchanged;
     let priority = |artifact: &str, nf: &NewFinding, first_seen: i64| {
@@ -1405,7 +1449,7 @@ async fn reconcile(
         ));
         let list = q.in_list(chunk.iter().map(|f| f.id.clone()));
         q.push(&list);
-        q.execute_in(&mut **tx).await?;
+        q.execute_in(tx).await?;
         for f in chunk {
             event_rows.push(event(
                 &f.id,
