@@ -606,7 +606,7 @@ impl Store {
         while let Some(part) = rest.next() {
             size += part.findings.len() + 1;
             batch.push(part);
-            if size < RECONCILE_BATCH && batch.len() < CHUNK && rest.peek().is_some() {
+            if size < RECONCILE_BATCH && rest.peek().is_some() {
                 continue;
             }
             let mut tx = self.begin_write().await?;

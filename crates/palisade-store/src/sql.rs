@@ -212,8 +212,8 @@ impl From<Option<i64>> for Val {
 /// (SQLite) or server (PostgreSQL) each; re-analysis after one advisory can
 /// write tens of thousands of rows, which one row at a time took seconds.
 /// Statements hold at most 256 rows and 8,000 parameters (PostgreSQL
-/// allows 65,535, SQLite 32,766), and are not kept prepared: their text
-/// depends on the row count.
+/// allows 65,535, SQLite 32,766). Full statements are kept prepared (their
+/// text recurs); the shorter last one of a call is not.
 ///
 /// On SQLite the placeholders are anonymous (`?`, bound in order of
 /// appearance): sqlx asks SQLite for each parameter's name, and SQLite finds
@@ -266,7 +266,9 @@ pub(crate) async fn batched_values(
         }
         text.push(' ');
         text.push_str(tail);
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(text)).persistent(false);
+        // A full chunk's text recurs (same head, width and row count), so
+        // its statement is kept prepared; a shorter last chunk is not.
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(text)).persistent(chunk.len() == per);
         for v in chunk.into_iter().flatten() {
             q = match v {
                 Val::Text(s) => q.bind(s),
