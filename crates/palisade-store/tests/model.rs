@@ -234,3 +234,85 @@ async fn findings_with_and_without_a_score_are_stored_on_one_connection() {
         db.finish().await;
     }
 }
+
+/// A detection is the finding's own `detected_by` and `first_seen` (no
+/// history row since migration 0004): the history and the state changes
+/// the metrics read still begin with it, and backdating moves it.
+#[tokio::test]
+async fn a_detection_is_the_first_event_of_history_and_metrics() {
+    use palisade_store::findings::{ComponentRow, NewFinding, SbomIngest};
+    for db in test_support::all().await {
+        let s = &db.store;
+        let key = "pkg:npm/left-pad@1.0.0".to_owned();
+        let digest = format!("sha256:{:064x}", 11);
+        let outcome = s
+            .ingest_sbom(&SbomIngest {
+                artifact_digest: digest.clone(),
+                artifact_name: "registry.example/detect".into(),
+                team_id: None,
+                document_digest: format!("sha256:{:064x}", 12),
+                source_format: "CycloneDX 1.6".into(),
+                inventory: "{}".into(),
+                components: vec![ComponentRow {
+                    component_key: key.clone(),
+                    bom_ref: "left-pad".into(),
+                    name: "left-pad".into(),
+                    version: Some("1.0.0".into()),
+                    purl: Some(key.clone()),
+                    package_key: Some("npm/left-pad".into()),
+                    release: None,
+                    match_version: Some("1.0.0".into()),
+                    license: None,
+                }],
+                findings: vec![NewFinding {
+                    component_key: key.clone(),
+                    component_name: "left-pad".into(),
+                    component_version: Some("1.0.0".into()),
+                    purl: Some(key),
+                    package_key: Some("npm/left-pad".into()),
+                    advisory_id: "PAL-DETECT-1".into(),
+                    aliases: vec!["CVE-2026-0001".into()],
+                    summary: "detection test".into(),
+                    severity: "high".into(),
+                    score: None,
+                    fix_version: None,
+                    fixed_versions: Vec::new(),
+                    sources: vec!["palisade".into()],
+                    rank: 0,
+                    vector: None,
+                }],
+                actor: "token:ci".into(),
+            })
+            .await
+            .unwrap_or_else(|e| panic!("[{}] {e}", db.label));
+        let id = outcome.findings.new[0].clone();
+        s.triage(
+            &Scope::All,
+            &id,
+            "in_triage",
+            None,
+            Some("looking"),
+            "user:alice",
+        )
+        .await
+        .unwrap();
+        s.backdate_finding(&id, 1_000).await.unwrap();
+
+        let history = s.finding_history(&id).await.unwrap();
+        let kinds: Vec<&str> = history.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["detected", "triaged"], "[{}]", db.label);
+        assert_eq!(history[0].actor, "token:ci", "[{}]", db.label);
+        assert_eq!(history[0].at, 1_000, "[{}]", db.label);
+        assert_eq!(history[0].to_state.as_deref(), Some("open"));
+
+        let changes = s.finding_state_changes(&Scope::All, 0).await.unwrap();
+        let ours: Vec<(i64, Option<&str>, Option<&str>)> = changes
+            .iter()
+            .filter(|c| c.finding_id == id)
+            .map(|c| (c.at, c.from_state.as_deref(), c.to_state.as_deref()))
+            .collect();
+        assert_eq!(ours[0], (1_000, None, Some("open")), "[{}]", db.label);
+        assert_eq!(ours.len(), 2, "[{}] {ours:?}", db.label);
+        db.finish().await;
+    }
+}
