@@ -1090,9 +1090,10 @@ pub(crate) async fn notify(
     Ok(())
 }
 
-fn all_ids(f: &NewFinding) -> BTreeSet<String> {
-    let mut ids: BTreeSet<String> = f.aliases.iter().cloned().collect();
-    ids.insert(f.advisory_id.clone());
+/// A finding's advisory id and aliases, as one set.
+fn all_ids(advisory_id: &str, aliases: &[String]) -> BTreeSet<String> {
+    let mut ids: BTreeSet<String> = aliases.iter().cloned().collect();
+    ids.insert(advisory_id.to_owned());
     ids
 }
 
@@ -1113,19 +1114,13 @@ fn group_known<'r>(rows: impl IntoIterator<Item = &'r AnyRow>) -> Result<KnownMa
         if !seen.insert(f.id.clone()) {
             continue;
         }
-        let ids = stored_ids(&f);
+        let ids = all_ids(&f.advisory_id, &f.aliases);
         known
             .entry((f.artifact_digest.clone(), f.component_key.clone()))
             .or_default()
             .push((f, ids));
     }
     Ok(known)
-}
-
-fn stored_ids(f: &Finding) -> BTreeSet<String> {
-    let mut ids: BTreeSet<String> = f.aliases.iter().cloned().collect();
-    ids.insert(f.advisory_id.clone());
-    ids
 }
 
 /// Loads every stored finding of `artifacts` (a reconciliation that decides
@@ -1204,7 +1199,7 @@ fn plan_artifact<'a>(
         if !part.component_keys.contains(&nf.component_key) {
             continue;
         }
-        let ids = all_ids(nf);
+        let ids = all_ids(&nf.advisory_id, &nf.aliases);
         let found = stored(&nf.component_key).and_then(|list| {
             list.iter()
                 .find(|(f, sids)| !kept.contains(f.id.as_str()) && !sids.is_disjoint(&ids))
