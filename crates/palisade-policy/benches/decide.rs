@@ -25,6 +25,11 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, criterion_group};
 use palisade_policy::{Bundle, Engine, EngineOptions, PolicyInput};
 
+// The allocator of the `palisade` binary, so that the bench measures what
+// the binary does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn hex(n: usize, width: usize) -> String {
     format!("{n:0width$x}")
 }

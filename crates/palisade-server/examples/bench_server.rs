@@ -29,6 +29,11 @@ use palisade_server::{AppState, Router, bind, serve_with};
 use palisade_store::tokens::Role;
 use serde_json::{Value, json};
 
+// The allocator of the `palisade` binary, so that the bench measures what
+// the binary does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const TOKEN: &str = "bench-admin-token-000000";
 
 struct Args {
