@@ -392,7 +392,30 @@ fn prepared_loop(n: usize) {
     );
 }
 
+/// With `PALISADE_BENCH_FULL_LOOP=N`: only N decisions from the typed
+/// input (`decide`), for a profiler.
+fn full_loop(n: usize) {
+    let engine = engine();
+    let input = realistic_input();
+    let started = Instant::now();
+    for i in 0..n {
+        let at = now() + time::Duration::seconds(i as i64);
+        black_box(engine.decide(&input, "prod", &[], at));
+    }
+    println!(
+        "{n} decisions: mean {:.3} ms",
+        started.elapsed().as_secs_f64() * 1e3 / n as f64
+    );
+}
+
 fn main() {
+    if let Some(n) = std::env::var("PALISADE_BENCH_FULL_LOOP")
+        .ok()
+        .and_then(|n| n.parse().ok())
+    {
+        full_loop(n);
+        return;
+    }
     if let Some(n) = std::env::var("PALISADE_BENCH_PREPARED_LOOP")
         .ok()
         .and_then(|n| n.parse().ok())
