@@ -232,6 +232,9 @@ pub(crate) async fn batched_values(
         return Ok(Vec::new());
     };
     let anonymous = conn.backend_name() == "SQLite";
+    if conn.backend_name() == "PostgreSQL" {
+        return recordset_insert(conn, head, tail, rows).await;
+    }
     let per = (8_000 / width.max(1)).clamp(1, 256);
     let mut out = Vec::new();
     let mut rows = rows.into_iter().peekable();
@@ -281,6 +284,110 @@ pub(crate) async fn batched_values(
         out.extend(q.fetch_all(&mut *conn).await?);
     }
     Ok(out)
+}
+
+/// Rows per statement of [`recordset_insert`].
+const RECORDSET_ROWS: usize = 4_096;
+
+/// [`batched_values`] on PostgreSQL: the rows travel as one JSON array
+/// parameter, which `json_to_recordset` turns back into typed columns,
+/// `head SELECT columns FROM json_to_recordset($1::json) AS r(column type,
+/// ...) tail`.
+///
+/// Why: a multi-row `VALUES` statement binds every value as a parameter,
+/// and PostgreSQL parses, binds and plans each of thousands of parameters
+/// per statement; one text parameter per statement of thousands of rows
+/// costs a JSON parse instead (see `bench/server/RESULTS.md`). The column
+/// names are taken from `head` (`INSERT INTO table (a, b, ...)`), their
+/// types from the first row's values.
+async fn recordset_insert(
+    conn: &mut sqlx::AnyConnection,
+    head: &str,
+    tail: &str,
+    rows: Vec<Vec<Val>>,
+) -> Result<Vec<AnyRow>, sqlx::Error> {
+    let columns: Vec<&str> = head
+        .split_once('(')
+        .and_then(|(_, rest)| rest.rsplit_once(')'))
+        .map(|(list, _)| list.split(',').map(str::trim).collect())
+        .unwrap_or_default();
+    let Some(first) = rows.first() else {
+        return Ok(Vec::new());
+    };
+    if columns.len() != first.len() {
+        return Err(sqlx::Error::Protocol(format!(
+            "batched insert: {} columns named, {} values per row",
+            columns.len(),
+            first.len()
+        )));
+    }
+    let typed: Vec<String> = columns
+        .iter()
+        .zip(first)
+        .map(|(c, v)| {
+            let ty = match v {
+                Val::Text(_) => "text",
+                Val::Int(_) => "bigint",
+                Val::Real(_) => "double precision",
+            };
+            format!("{c} {ty}")
+        })
+        .collect();
+    let text = format!(
+        "{head} SELECT {} FROM json_to_recordset(CAST($1 AS json)) AS r({}) {tail}",
+        columns.join(", "),
+        typed.join(", ")
+    );
+    let mut out = Vec::new();
+    for chunk in rows.chunks(RECORDSET_ROWS) {
+        let mut json = String::with_capacity(chunk.len() * first.len() * 24);
+        json.push('[');
+        for (i, row) in chunk.iter().enumerate() {
+            json.push_str(if i == 0 { "{" } else { ",{" });
+            for (j, (c, v)) in columns.iter().zip(row).enumerate() {
+                if j > 0 {
+                    json.push(',');
+                }
+                let _ = write!(json, "\"{c}\":");
+                let written = match v {
+                    Val::Text(Some(s)) => serde_json::to_writer(JsonText(&mut json), s),
+                    Val::Int(Some(n)) => {
+                        let _ = write!(json, "{n}");
+                        Ok(())
+                    }
+                    Val::Real(Some(x)) if x.is_finite() => {
+                        serde_json::to_writer(JsonText(&mut json), x)
+                    }
+                    _ => {
+                        json.push_str("null");
+                        Ok(())
+                    }
+                };
+                written.map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+            }
+            json.push('}');
+        }
+        json.push(']');
+        let q = sqlx::query(sqlx::AssertSqlSafe(text.clone())).bind(json);
+        out.extend(q.fetch_all(&mut *conn).await?);
+    }
+    Ok(out)
+}
+
+/// Lets `serde_json` write into a `String` (it writes whole UTF-8 text).
+struct JsonText<'a>(&'a mut String);
+
+impl std::io::Write for JsonText<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = std::str::from_utf8(buf)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+        self.0.push_str(text);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -140,51 +140,105 @@ async fn tokens_are_hashed_and_revocable() {
     }
 }
 
+/// A component `pkg:npm/{name}@1.0.0` and a finding of `advisory` on it
+/// (high, no score, no fix), for tests to adjust.
+fn component_with_finding(
+    name: &str,
+    advisory: String,
+) -> (
+    palisade_store::findings::ComponentRow,
+    palisade_store::findings::NewFinding,
+) {
+    let key = format!("pkg:npm/{name}@1.0.0");
+    let component = palisade_store::findings::ComponentRow {
+        component_key: key.clone(),
+        bom_ref: name.to_owned(),
+        name: name.to_owned(),
+        version: Some("1.0.0".into()),
+        purl: Some(key.clone()),
+        package_key: Some(format!("npm/{name}")),
+        release: None,
+        match_version: Some("1.0.0".into()),
+        license: None,
+    };
+    let finding = palisade_store::findings::NewFinding {
+        component_key: key.clone(),
+        component_name: name.to_owned(),
+        component_version: Some("1.0.0".into()),
+        purl: Some(key),
+        package_key: Some(format!("npm/{name}")),
+        advisory_id: advisory,
+        aliases: Vec::new(),
+        summary: "test".into(),
+        severity: "high".into(),
+        score: None,
+        fix_version: None,
+        fixed_versions: Vec::new(),
+        sources: vec!["palisade".into()],
+        rank: 0,
+        vector: None,
+    };
+    (component, finding)
+}
+
+/// Stores an SBOM of `artifact` (document `document`) with these components
+/// and findings, and returns the artifact's stored findings.
+async fn ingest_and_list(
+    db: &test_support::TestDb,
+    artifact: &str,
+    document: usize,
+    components: Vec<palisade_store::findings::ComponentRow>,
+    findings: Vec<palisade_store::findings::NewFinding>,
+) -> Vec<palisade_store::findings::Finding> {
+    db.store
+        .ingest_sbom(&palisade_store::findings::SbomIngest {
+            artifact_digest: artifact.to_owned(),
+            artifact_name: "registry.example/test".into(),
+            team_id: None,
+            document_digest: format!("sha256:{document:064x}"),
+            source_format: "CycloneDX 1.6".into(),
+            inventory: "{}".into(),
+            components,
+            findings,
+            actor: "test".into(),
+        })
+        .await
+        .unwrap_or_else(|e| panic!("[{}] {e}", db.label));
+    db.store
+        .list_findings(
+            &Scope::All,
+            &palisade_store::findings::FindingFilter {
+                artifact: Some(artifact.to_owned()),
+                ..Default::default()
+            },
+            None,
+            100,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("[{}] {e}", db.label))
+        .items
+}
+
 /// Findings with and without a score, in one transaction (one connection):
 /// sqlx's `Any` driver declares a missing float as `real`, and PostgreSQL
 /// then refused the next `f64` on that prepared statement.
 #[tokio::test]
 async fn findings_with_and_without_a_score_are_stored_on_one_connection() {
-    use palisade_store::findings::{ComponentRow, NewFinding, SbomIngest};
     for db in test_support::all().await {
-        let s = &db.store;
         let mut components = Vec::new();
         let mut findings = Vec::new();
         for (i, score) in [None, Some(9.8), None, Some(5.3), Some(0.1)]
             .into_iter()
             .enumerate()
         {
-            let key = format!("pkg:npm/p{i}@1.0.0");
-            components.push(ComponentRow {
-                component_key: key.clone(),
-                bom_ref: format!("p{i}"),
-                name: format!("p{i}"),
-                version: Some("1.0.0".into()),
-                purl: Some(key.clone()),
-                package_key: Some(format!("npm/p{i}")),
-                release: None,
-                match_version: Some("1.0.0".into()),
-                license: None,
-            });
-            findings.push(NewFinding {
-                component_key: key.clone(),
-                component_name: format!("p{i}"),
-                component_version: Some("1.0.0".into()),
-                purl: Some(key),
-                package_key: Some(format!("npm/p{i}")),
-                advisory_id: format!("PAL-SCORE-{i}"),
-                aliases: Vec::new(),
-                summary: "score test".into(),
-                severity: "high".into(),
-                score,
-                fix_version: None,
-                fixed_versions: Vec::new(),
-                sources: vec!["palisade".into()],
-                rank: 0,
-                vector: None,
-            });
+            let (component, mut finding) =
+                component_with_finding(&format!("p{i}"), format!("PAL-SCORE-{i}"));
+            finding.score = score;
+            components.push(component);
+            findings.push(finding);
         }
         let digest = format!("sha256:{:064x}", 7);
+        let mut stored: Vec<Option<f64>> = Vec::new();
         for attempt in 0..2 {
             // The second upload (another document of the same artifact)
             // changes the scores, so the findings go through the UPDATE.
@@ -194,36 +248,12 @@ async fn findings_with_and_without_a_score_are_stored_on_one_connection() {
                     f.score = score;
                 }
             }
-            s.ingest_sbom(&SbomIngest {
-                artifact_digest: digest.clone(),
-                artifact_name: "registry.example/score".into(),
-                team_id: None,
-                document_digest: format!("sha256:{attempt:064x}"),
-                source_format: "CycloneDX 1.6".into(),
-                inventory: "{}".into(),
-                components: components.clone(),
-                findings: findings.clone(),
-                actor: "test".into(),
-            })
-            .await
-            .unwrap_or_else(|e| panic!("[{}] {e}", db.label));
+            stored = ingest_and_list(&db, &digest, attempt, components.clone(), findings.clone())
+                .await
+                .into_iter()
+                .map(|f| f.score)
+                .collect();
         }
-        let mut stored: Vec<Option<f64>> = s
-            .list_findings(
-                &Scope::All,
-                &palisade_store::findings::FindingFilter {
-                    artifact: Some(digest.clone()),
-                    ..Default::default()
-                },
-                None,
-                100,
-            )
-            .await
-            .unwrap()
-            .items
-            .into_iter()
-            .map(|f| f.score)
-            .collect();
         stored.sort_by(|a, b| a.partial_cmp(b).unwrap());
         assert_eq!(
             stored,
@@ -231,6 +261,58 @@ async fn findings_with_and_without_a_score_are_stored_on_one_connection() {
             "[{}]",
             db.label
         );
+        db.finish().await;
+    }
+}
+
+/// Text, integers and floats come back exactly as written, whatever the
+/// batched insert carries them in (on PostgreSQL one JSON parameter per
+/// statement): quotes, backslashes, control characters, non-ASCII text,
+/// the extreme integers and a float without a short decimal form.
+#[tokio::test]
+async fn batched_finding_rows_keep_every_value_exactly() {
+    let texts = [
+        "plain",
+        "quote \" and backslash \\ and slash /",
+        "line\nbreak\ttab\r\u{1}\u{1f}",
+        "unicode é ü 漢字 🙂 \u{2028}\u{2029}",
+        "",
+        "{\"json\": [1, 2]}",
+    ];
+    for db in test_support::all().await {
+        let mut components = Vec::new();
+        let mut findings = Vec::new();
+        for (i, text) in texts.iter().enumerate() {
+            let (component, mut finding) =
+                component_with_finding(&format!("t{i}"), format!("PAL-TEXT-{i}"));
+            finding.aliases = vec![format!("ALIAS-{i} {text}")];
+            finding.summary = (*text).to_owned();
+            finding.score = Some(0.1 + 0.2 + i as f64);
+            finding.fix_version = Some((*text).to_owned());
+            finding.fixed_versions = vec![(*text).to_owned()];
+            finding.rank = if i % 2 == 0 {
+                i64::MAX - i as i64
+            } else {
+                i64::MIN + i as i64
+            };
+            components.push(component);
+            findings.push(finding);
+        }
+        let digest = format!("sha256:{:064x}", 8);
+        let stored = ingest_and_list(&db, &digest, 9, components, findings.clone()).await;
+        assert_eq!(stored.len(), findings.len(), "[{}]", db.label);
+        for nf in &findings {
+            let f = stored
+                .iter()
+                .find(|f| f.advisory_id == nf.advisory_id)
+                .unwrap_or_else(|| panic!("[{}] {} not stored", db.label, nf.advisory_id));
+            assert_eq!(f.summary, nf.summary, "[{}]", db.label);
+            assert_eq!(f.aliases, nf.aliases, "[{}]", db.label);
+            assert_eq!(f.fix_version, nf.fix_version, "[{}]", db.label);
+            assert_eq!(f.fixed_versions, nf.fixed_versions, "[{}]", db.label);
+            assert_eq!(f.score, nf.score, "[{}]", db.label);
+            assert_eq!(f.rank, nf.rank, "[{}]", db.label);
+        }
         db.finish().await;
     }
 }
