@@ -213,9 +213,10 @@ impl From<Option<i64>> for Val {
 /// Why: one statement per row costs a round trip to the database's worker
 /// (SQLite) or server (PostgreSQL) each; re-analysis after one advisory can
 /// write tens of thousands of rows, which one row at a time took seconds.
-/// Statements hold at most 256 rows and 8,000 parameters (PostgreSQL
-/// allows 65,535, SQLite 32,766). Full statements are kept prepared (their
-/// text recurs); the shorter last one of a call is not.
+/// Statements hold at most 256 rows and 8,000 parameters (SQLite allows
+/// 32,766). Full statements are kept prepared (their text recurs); the
+/// shorter last one of a call is not. PostgreSQL takes the rows as one JSON
+/// parameter instead ([`recordset_insert`]).
 ///
 /// On SQLite the placeholders are anonymous (`?`, bound in order of
 /// appearance): sqlx asks SQLite for each parameter's name, and SQLite finds
@@ -231,10 +232,10 @@ pub(crate) async fn batched_values(
     let Some(width) = rows.first().map(Vec::len) else {
         return Ok(Vec::new());
     };
-    let anonymous = conn.backend_name() == "SQLite";
     if conn.backend_name() == "PostgreSQL" {
         return recordset_insert(conn, head, tail, rows).await;
     }
+    let anonymous = conn.backend_name() == "SQLite";
     let per = (8_000 / width.max(1)).clamp(1, 256);
     let mut out = Vec::new();
     let mut rows = rows.into_iter().peekable();
@@ -340,54 +341,35 @@ async fn recordset_insert(
     );
     let mut out = Vec::new();
     for chunk in rows.chunks(RECORDSET_ROWS) {
-        let mut json = String::with_capacity(chunk.len() * first.len() * 24);
-        json.push('[');
+        let mut json: Vec<u8> = Vec::with_capacity(chunk.len() * first.len() * 24);
+        json.push(b'[');
         for (i, row) in chunk.iter().enumerate() {
-            json.push_str(if i == 0 { "{" } else { ",{" });
+            json.extend_from_slice(if i == 0 { b"{" } else { b",{" });
             for (j, (c, v)) in columns.iter().zip(row).enumerate() {
                 if j > 0 {
-                    json.push(',');
+                    json.push(b',');
                 }
-                let _ = write!(json, "\"{c}\":");
-                let written = match v {
-                    Val::Text(Some(s)) => serde_json::to_writer(JsonText(&mut json), s),
-                    Val::Int(Some(n)) => {
-                        let _ = write!(json, "{n}");
-                        Ok(())
-                    }
-                    Val::Real(Some(x)) if x.is_finite() => {
-                        serde_json::to_writer(JsonText(&mut json), x)
-                    }
-                    _ => {
-                        json.push_str("null");
-                        Ok(())
-                    }
-                };
-                written.map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+                json.push(b'"');
+                json.extend_from_slice(c.as_bytes());
+                json.extend_from_slice(b"\":");
+                match v {
+                    Val::Text(Some(s)) => serde_json::to_writer(&mut json, s)
+                        .map_err(|e| sqlx::Error::Encode(Box::new(e)))?,
+                    Val::Int(Some(n)) => json.extend_from_slice(n.to_string().as_bytes()),
+                    Val::Real(Some(x)) if x.is_finite() => serde_json::to_writer(&mut json, x)
+                        .map_err(|e| sqlx::Error::Encode(Box::new(e)))?,
+                    _ => json.extend_from_slice(b"null"),
+                }
             }
-            json.push('}');
+            json.push(b'}');
         }
-        json.push(']');
+        json.push(b']');
+        // Column names and serde_json's output are UTF-8.
+        let json = String::from_utf8(json).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
         let q = sqlx::query(sqlx::AssertSqlSafe(text.clone())).bind(json);
         out.extend(q.fetch_all(&mut *conn).await?);
     }
     Ok(out)
-}
-
-/// Lets `serde_json` write into a `String` (it writes whole UTF-8 text).
-struct JsonText<'a>(&'a mut String);
-
-impl std::io::Write for JsonText<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let text = std::str::from_utf8(buf)
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
-        self.0.push_str(text);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 #[cfg(test)]

@@ -322,10 +322,11 @@ async fn batched_finding_rows_keep_every_value_exactly() {
 /// the metrics read still begin with it, and backdating moves it.
 #[tokio::test]
 async fn a_detection_is_the_first_event_of_history_and_metrics() {
-    use palisade_store::findings::{ComponentRow, NewFinding, SbomIngest};
+    use palisade_store::findings::SbomIngest;
     for db in test_support::all().await {
         let s = &db.store;
-        let key = "pkg:npm/left-pad@1.0.0".to_owned();
+        let (component, mut finding) = component_with_finding("left-pad", "PAL-DETECT-1".into());
+        finding.aliases = vec!["CVE-2026-0001".into()];
         let digest = format!("sha256:{:064x}", 11);
         let outcome = s
             .ingest_sbom(&SbomIngest {
@@ -335,34 +336,8 @@ async fn a_detection_is_the_first_event_of_history_and_metrics() {
                 document_digest: format!("sha256:{:064x}", 12),
                 source_format: "CycloneDX 1.6".into(),
                 inventory: "{}".into(),
-                components: vec![ComponentRow {
-                    component_key: key.clone(),
-                    bom_ref: "left-pad".into(),
-                    name: "left-pad".into(),
-                    version: Some("1.0.0".into()),
-                    purl: Some(key.clone()),
-                    package_key: Some("npm/left-pad".into()),
-                    release: None,
-                    match_version: Some("1.0.0".into()),
-                    license: None,
-                }],
-                findings: vec![NewFinding {
-                    component_key: key.clone(),
-                    component_name: "left-pad".into(),
-                    component_version: Some("1.0.0".into()),
-                    purl: Some(key),
-                    package_key: Some("npm/left-pad".into()),
-                    advisory_id: "PAL-DETECT-1".into(),
-                    aliases: vec!["CVE-2026-0001".into()],
-                    summary: "detection test".into(),
-                    severity: "high".into(),
-                    score: None,
-                    fix_version: None,
-                    fixed_versions: Vec::new(),
-                    sources: vec!["palisade".into()],
-                    rank: 0,
-                    vector: None,
-                }],
+                components: vec![component],
+                findings: vec![finding],
                 actor: "token:ci".into(),
             })
             .await
